@@ -1,0 +1,125 @@
+// Command migrate-trigger is the new user pool's "Migrate user" Lambda
+// trigger. Built as "bootstrap" it runs on the provided.al2023 runtime;
+// with -listen it serves the Lambda Invoke API on a local address instead,
+// with the very same handler, for local emulators and curl.
+//
+// Configuration comes from the environment (see the README), read once at
+// start-up; a bad setting stops it with a message that names the setting.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/cognito-migrate/cognito-migrate/internal/awsconfig"
+	"github.com/cognito-migrate/cognito-migrate/internal/cognito"
+	"github.com/cognito-migrate/cognito-migrate/internal/invoke"
+	"github.com/cognito-migrate/cognito-migrate/internal/logging"
+	"github.com/cognito-migrate/cognito-migrate/internal/migrate"
+	"github.com/cognito-migrate/cognito-migrate/internal/settings"
+	"github.com/cognito-migrate/cognito-migrate/internal/trigger"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run is main without the process: it returns the exit code.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	flags := flag.NewFlagSet("migrate-trigger", flag.ContinueOnError)
+	flags.SetOutput(stderr)
+	listen := flags.String("listen", "", "serve the Lambda Invoke API on this address (e.g. 127.0.0.1:9000) instead of running under the Lambda runtime")
+	if err := flags.Parse(args); err != nil {
+		return 2
+	}
+
+	h, log, err := newHandler(ctx, getenv, stdout)
+	if err != nil {
+		fmt.Fprintf(stderr, "migrate-trigger: %v\n", err)
+		return 1
+	}
+	if *listen == "" {
+		lambda.StartWithOptions(h, lambda.WithContext(ctx))
+		return 0 // not reached: the runtime loop exits the process
+	}
+	if err := serve(ctx, *listen, h, log); err != nil {
+		fmt.Fprintf(stderr, "migrate-trigger: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// newHandler builds everything once, before the first event.
+func newHandler(ctx context.Context, getenv func(string) string, logOut io.Writer) (*trigger.Handler, *slog.Logger, error) {
+	s, err := settings.Load(getenv)
+	if err != nil {
+		return nil, nil, err
+	}
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(s.LogLevel)) // validated by settings
+	log := logging.New(logOut, level)
+
+	base, err := awsconfig.Load(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	pool := cognito.NewOldPool(awsconfig.OldPoolClient(base, s), s.OldUserPoolID, s.OldClientID, "")
+	h := trigger.NewHandler(migrate.New(pool), log, trigger.WithDeclineMode(s.Decline))
+	log.Info("migrate-trigger ready",
+		slog.String("oldUserPoolId", s.OldUserPoolID),
+		slog.String("oldRegion", s.OldRegion),
+		slog.Bool("oldEndpointOverridden", s.OldEndpoint != ""),
+		slog.String("declineResponse", string(s.Decline)),
+	)
+	return h, log, nil
+}
+
+// serve runs the local invoke server until ctx ends.
+func serve(ctx context.Context, addr string, h lambda.Handler, log *slog.Logger) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("-listen %s: %w", addr, err)
+	}
+	srv := &http.Server{
+		Handler:           invoke.Handler(h, log),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      invoke.Timeout + 5*time.Second,
+	}
+	// Tests and scripts read the address from this line (the port may have
+	// been chosen by the system: -listen 127.0.0.1:0).
+	log.Info("local invoke server listening", slog.String("addr", ln.Addr().String()),
+		slog.String("url", "http://"+ln.Addr().String()+"/2015-03-31/functions/migrate-trigger/invocations"))
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil {
+		return fmt.Errorf("shut down: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

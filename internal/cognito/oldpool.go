@@ -1,0 +1,200 @@
+// Package cognito is the only package that calls the cognito-idp API. It
+// turns the old pool's answers and error codes into the migrate package's
+// outcomes.
+package cognito
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/cognito-migrate/cognito-migrate/internal/migrate"
+)
+
+// OldPoolAPI is the part of the cognito-idp client the old pool needs.
+type OldPoolAPI interface {
+	AdminInitiateAuth(ctx context.Context, in *cip.AdminInitiateAuthInput, optFns ...func(*cip.Options)) (*cip.AdminInitiateAuthOutput, error)
+	AdminGetUser(ctx context.Context, in *cip.AdminGetUserInput, optFns ...func(*cip.Options)) (*cip.AdminGetUserOutput, error)
+}
+
+// OldPool is the old user pool, reached through one app client.
+type OldPool struct {
+	api      OldPoolAPI
+	poolID   string
+	clientID string
+	secret   []byte // the app client's secret; nil when it has none
+}
+
+// NewOldPool returns the old pool poolID, signing users in through the app
+// client clientID. clientSecret is that client's secret, or "" when it has
+// none.
+func NewOldPool(api OldPoolAPI, poolID, clientID, clientSecret string) *OldPool {
+	p := &OldPool{api: api, poolID: poolID, clientID: clientID}
+	if clientSecret != "" {
+		p.secret = []byte(clientSecret)
+	}
+	return p
+}
+
+var _ migrate.OldPool = (*OldPool)(nil)
+
+// SignIn checks username and password with AdminInitiateAuth
+// (ADMIN_USER_PASSWORD_AUTH). The tokens a successful sign-in returns are
+// dropped here and never leave this function.
+func (p *OldPool) SignIn(ctx context.Context, username, password string) (migrate.SignIn, error) {
+	params := map[string]string{"USERNAME": username, "PASSWORD": password}
+	if p.secret != nil {
+		params["SECRET_HASH"] = SecretHash(p.secret, username, p.clientID)
+	}
+	out, err := p.api.AdminInitiateAuth(ctx, &cip.AdminInitiateAuthInput{
+		UserPoolId:     aws.String(p.poolID),
+		ClientId:       aws.String(p.clientID),
+		AuthFlow:       types.AuthFlowTypeAdminUserPasswordAuth,
+		AuthParameters: params,
+	})
+	if err != nil {
+		return migrate.SignIn{}, fmt.Errorf("admin initiate auth: %w", outcome(err))
+	}
+	switch {
+	case out.ChallengeName != "":
+		return migrate.SignIn{Challenge: string(out.ChallengeName)}, nil
+	case out.AuthenticationResult != nil:
+		return migrate.SignIn{}, nil
+	}
+	// Neither tokens nor a challenge: nothing is proven.
+	return migrate.SignIn{}, errors.New("admin initiate auth: answer has neither tokens nor a challenge")
+}
+
+// GetUser reads a user with AdminGetUser. username may be an alias.
+func (p *OldPool) GetUser(ctx context.Context, username string) (migrate.User, error) {
+	out, err := p.api.AdminGetUser(ctx, &cip.AdminGetUserInput{
+		UserPoolId: aws.String(p.poolID),
+		Username:   aws.String(username),
+	})
+	if err != nil {
+		return migrate.User{}, fmt.Errorf("admin get user: %w", outcome(err))
+	}
+	attrs := make(map[string]string, len(out.UserAttributes))
+	for _, a := range out.UserAttributes {
+		attrs[aws.ToString(a.Name)] = aws.ToString(a.Value)
+	}
+	return migrate.User{
+		Username:   aws.ToString(out.Username),
+		Enabled:    out.Enabled,
+		Status:     string(out.UserStatus),
+		Attributes: attrs,
+	}, nil
+}
+
+// SecretHash is Cognito's SECRET_HASH for an app client with a secret:
+// Base64(HMAC-SHA256(key = client secret, message = username + client id)),
+// where username is exactly the USERNAME sent in the same request.
+func SecretHash(secret []byte, username, clientID string) string {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte(username))
+	m.Write([]byte(clientID))
+	return base64.StdEncoding.EncodeToString(m.Sum(nil))
+}
+
+// refusal is an old-pool answer that means "not proven": it unwraps to one of
+// migrate's Err* outcomes and keeps the service's message (which never holds
+// the password) for the log.
+type refusal struct {
+	outcome error
+	message string
+}
+
+func (r *refusal) Error() string { return r.outcome.Error() + ": " + r.message }
+func (r *refusal) Unwrap() error { return r.outcome }
+
+// outcome maps a cognito-idp error onto migrate's outcomes. Errors that are
+// not about the user (throttling, network, configuration) come back as they
+// are: they are faults, and Kind names them.
+func outcome(err error) error {
+	var (
+		notAuthorized *types.NotAuthorizedException
+		notFound      *types.UserNotFoundException
+		resetRequired *types.PasswordResetRequiredException
+		notConfirmed  *types.UserNotConfirmedException
+	)
+	switch {
+	case errors.As(err, &notAuthorized):
+		msg := notAuthorized.ErrorMessage()
+		if secretProblem(msg) {
+			return &configError{err: err}
+		}
+		return &refusal{migrate.ErrBadCredentials, msg}
+	case errors.As(err, &notFound):
+		return &refusal{migrate.ErrUserNotFound, notFound.ErrorMessage()}
+	case errors.As(err, &resetRequired):
+		return &refusal{migrate.ErrPasswordResetRequired, resetRequired.ErrorMessage()}
+	case errors.As(err, &notConfirmed):
+		return &refusal{migrate.ErrUserNotConfirmed, notConfirmed.ErrorMessage()}
+	}
+	return err
+}
+
+// secretProblem reports whether a NotAuthorizedException is about the app
+// client's secret rather than the user. Cognito gives both the same code, so
+// this is the one place that reads a message: a misconfigured secret must
+// raise an alarm, not quietly decline every user. If the wording changes, the
+// answer falls back to a decline, which migrates nobody.
+func secretProblem(msg string) bool {
+	m := strings.ToLower(msg)
+	return strings.Contains(m, "secret hash") || strings.Contains(m, "secret_hash") ||
+		strings.Contains(m, "configured for secret") || strings.Contains(m, "configured with secret")
+}
+
+// configError marks an old-pool error caused by our configuration.
+type configError struct{ err error }
+
+func (e *configError) Error() string { return "configuration: " + e.err.Error() }
+func (e *configError) Unwrap() error { return e.err }
+
+// Fault kinds, for logs and metrics.
+const (
+	KindTimeout       = "timeout"
+	KindThrottled     = "throttled"
+	KindConfiguration = "configuration"
+	KindUnavailable   = "unavailable"
+	KindUnknown       = "unknown"
+)
+
+// Kind classifies a fault for logs and metrics.
+func Kind(err error) string {
+	var cfg *configError
+	if errors.As(err, &cfg) {
+		return KindConfiguration
+	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return KindTimeout
+	}
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) {
+		switch apiErr.ErrorCode() {
+		case "TooManyRequestsException", "LimitExceededException", "ThrottlingException":
+			return KindThrottled
+		case "ResourceNotFoundException", "InvalidParameterException", "AccessDeniedException",
+			"UnrecognizedClientException", "InvalidSignatureException", "ExpiredTokenException",
+			"InvalidUserPoolConfigurationException", "NotAuthorizedException":
+			return KindConfiguration
+		case "InternalErrorException", "ServiceUnavailable", "InternalFailure":
+			return KindUnavailable
+		}
+		return KindUnknown
+	}
+	var timeout interface{ Timeout() bool }
+	if errors.As(err, &timeout) && timeout.Timeout() {
+		return KindTimeout
+	}
+	return KindUnavailable
+}

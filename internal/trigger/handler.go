@@ -1,0 +1,235 @@
+package trigger
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda/messages"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"github.com/cognito-migrate/cognito-migrate/internal/cognito"
+	"github.com/cognito-migrate/cognito-migrate/internal/migrate"
+)
+
+// DeclineMode is how the function tells Cognito "do not migrate this user".
+type DeclineMode string
+
+const (
+	// DeclineEmpty returns the event with its response untouched. Real
+	// Cognito treats that as "no such user": with PreventUserExistenceErrors
+	// enabled on the app client the user sees the ordinary
+	// "Incorrect username or password.", exactly as for a wrong password in
+	// the new pool, and the function records no error.
+	DeclineEmpty DeclineMode = "empty"
+	// DeclineError returns a function error whose message is safe for end
+	// users (Cognito shows it: "UserMigration failed with error ...").
+	// cognito-local needs this: it turns an empty response into a signed-in,
+	// attribute-less user.
+	DeclineError DeclineMode = "error"
+)
+
+// Messages end users may read. Cognito shows a function error's message to
+// the person signing in, so no other text ever leaves the function.
+const (
+	DeclineMessage     = "Incorrect username or password."
+	UnavailableMessage = "Sign-in is temporarily unavailable. Please try again."
+	InvalidMessage     = "This sign-in request cannot be handled."
+)
+
+// Error types in the function error body ("errorType").
+const (
+	ErrorTypeDeclined    = "UserMigrationDeclined"
+	ErrorTypeUnavailable = "UserMigrationUnavailable"
+	ErrorTypeInvalid     = "InvalidEvent"
+)
+
+// DefaultBudget is how long one invocation may spend on the old pool,
+// retries included. Cognito waits 5 seconds for the whole invocation, cold
+// start and network to Lambda included.
+const DefaultBudget = 3 * time.Second
+
+// Decider makes the migration decisions (migrate.Migrator).
+type Decider interface {
+	Authenticate(ctx context.Context, username, password string) (migrate.Decision, error)
+	ForgotPassword(ctx context.Context, username string) (migrate.Decision, error)
+}
+
+// Handler is the Lambda handler of the "Migrate user" trigger. It satisfies
+// aws-lambda-go's lambda.Handler, so the Lambda runtime and the local invoke
+// server run exactly the same code.
+type Handler struct {
+	decider Decider
+	log     *slog.Logger
+	decline DeclineMode
+	budget  time.Duration
+}
+
+// Option configures a Handler.
+type Option func(*Handler)
+
+// WithDeclineMode sets how users are declined (default DeclineEmpty).
+func WithDeclineMode(m DeclineMode) Option { return func(h *Handler) { h.decline = m } }
+
+// WithBudget sets the time allowed for old-pool calls (default DefaultBudget).
+func WithBudget(d time.Duration) Option { return func(h *Handler) { h.budget = d } }
+
+// NewHandler returns a Handler that decides with d and logs one line per
+// invocation to log.
+func NewHandler(d Decider, log *slog.Logger, opts ...Option) *Handler {
+	h := &Handler{decider: d, log: log, decline: DeclineEmpty, budget: DefaultBudget}
+	for _, o := range opts {
+		o(h)
+	}
+	return h
+}
+
+// Invoke handles one event. It never panics and never returns an error whose
+// message is not one of the end-user messages above.
+func (h *Handler) Invoke(ctx context.Context, payload []byte) (out []byte, err error) {
+	start := time.Now()
+	rec := record{}
+	defer func() {
+		if p := recover(); p != nil {
+			// The panic value may hold anything, the event included: it is
+			// reported by type only.
+			out, err = nil, failure(ErrorTypeUnavailable, UnavailableMessage)
+			rec.outcome, rec.errKind, rec.err = "error", "panic", fmt.Errorf("recovered panic of type %T", p)
+		}
+		h.logDecision(ctx, rec, time.Since(start))
+	}()
+
+	ev, err := DecodeEvent(payload)
+	if err != nil {
+		rec.outcome, rec.errKind, rec.err = "error", "invalid_event", err
+		return nil, failure(ErrorTypeInvalid, InvalidMessage)
+	}
+	rec.event = ev
+
+	ctx, cancel := context.WithTimeout(ctx, h.budgetFor(ctx))
+	defer cancel()
+
+	var d migrate.Decision
+	switch ev.TriggerSource {
+	case SourceAuthentication:
+		d, err = h.decider.Authenticate(ctx, ev.UserName, ev.Request.Password)
+	case SourceForgotPassword:
+		d, err = h.decider.ForgotPassword(ctx, ev.UserName)
+	default:
+		rec.outcome, rec.errKind, rec.err = "error", "invalid_event", fmt.Errorf("unsupported trigger source %q", ev.TriggerSource)
+		return nil, failure(ErrorTypeInvalid, InvalidMessage)
+	}
+	rec.decision = d
+	if err != nil {
+		rec.outcome, rec.errKind, rec.err = "error", cognito.Kind(err), err
+		return nil, failure(ErrorTypeUnavailable, UnavailableMessage)
+	}
+	if !d.Migrate {
+		rec.outcome = "declined"
+		if h.decline == DeclineError {
+			return nil, failure(ErrorTypeDeclined, DeclineMessage)
+		}
+		// The event unchanged: Cognito reads an empty response as "no such
+		// user". The payload is copied because the caller may reuse it.
+		return append([]byte(nil), payload...), nil
+	}
+	rec.outcome = "migrated"
+	out, err = ev.Encode(response(ev, d))
+	if err != nil {
+		rec.outcome, rec.errKind, rec.err = "error", "encode", err
+		return nil, failure(ErrorTypeUnavailable, UnavailableMessage)
+	}
+	return out, nil
+}
+
+// response is what Cognito needs to create the user the decision describes.
+func response(ev *Event, d migrate.Decision) Response {
+	attrs := d.Attributes
+	// Cognito wants "username" left out or equal to what was typed, except
+	// for alias sign-ins (handled with the new pool's schema). Sending it
+	// when it equals the old username keeps the username explicit.
+	if d.Username != "" && d.Username == ev.UserName {
+		attrs = make(map[string]string, len(d.Attributes)+1)
+		for k, v := range d.Attributes {
+			attrs[k] = v
+		}
+		attrs["username"] = d.Username
+	}
+	return Response{
+		UserAttributes:  attrs,
+		FinalUserStatus: string(d.FinalStatus),
+		// A silent move: the user already knows their account.
+		MessageAction: "SUPPRESS",
+	}
+}
+
+// budgetFor is the time old-pool calls may take: the handler's budget, cut
+// short if the Lambda deadline comes first.
+func (h *Handler) budgetFor(ctx context.Context) time.Duration {
+	b := h.budget
+	if dl, ok := ctx.Deadline(); ok {
+		// Leave time to answer after the calls give up.
+		if left := time.Until(dl) - 100*time.Millisecond; left < b {
+			b = max(left, 0)
+		}
+	}
+	return b
+}
+
+// failure is a function error: the runtime sends Type as errorType and
+// Message as errorMessage, and Cognito may show Message to the user.
+func failure(typ, msg string) error {
+	return messages.InvokeResponse_Error{Type: typ, Message: msg}
+}
+
+// record is what one invocation logs.
+type record struct {
+	event    *Event
+	decision migrate.Decision
+	outcome  string
+	errKind  string
+	err      error
+}
+
+// logDecision writes the invocation's one log line. It names the user but
+// never holds the password, the event, a token or a secret.
+func (h *Handler) logDecision(ctx context.Context, r record, took time.Duration) {
+	attrs := make([]slog.Attr, 0, 12)
+	if lc, ok := lambdacontext.FromContext(ctx); ok {
+		attrs = append(attrs, slog.String("requestId", lc.AwsRequestID))
+	}
+	if ev := r.event; ev != nil {
+		attrs = append(attrs,
+			slog.String("triggerSource", ev.TriggerSource),
+			slog.String("userPoolId", ev.UserPoolID),
+			slog.String("clientId", ev.CallerContext.ClientID),
+			slog.String("userName", ev.UserName),
+		)
+	}
+	attrs = append(attrs, slog.String("outcome", r.outcome))
+	if r.decision.Reason != "" {
+		attrs = append(attrs, slog.String("reason", string(r.decision.Reason)))
+	}
+	if r.decision.Detail != "" {
+		attrs = append(attrs, slog.String("detail", r.decision.Detail))
+	}
+	if r.decision.Migrate {
+		attrs = append(attrs,
+			slog.String("oldUsername", r.decision.Username),
+			slog.String("finalUserStatus", string(r.decision.FinalStatus)),
+			slog.Int("attributes", len(r.decision.Attributes)),
+		)
+	}
+	level := slog.LevelInfo
+	if r.err != nil {
+		level = slog.LevelError
+		attrs = append(attrs, slog.String("errorKind", r.errKind), slog.String("error", r.err.Error()))
+		if errors.Is(r.err, context.DeadlineExceeded) {
+			attrs = append(attrs, slog.String("why", "old pool did not answer within the time budget"))
+		}
+	}
+	attrs = append(attrs, slog.Float64("durationMs", float64(took.Microseconds())/1000))
+	h.log.LogAttrs(ctx, level, "user migration", attrs...)
+}
