@@ -5,6 +5,7 @@
 package logging
 
 import (
+	"fmt"
 	"io"
 	"log/slog"
 	"regexp"
@@ -39,10 +40,25 @@ func Redact(_ []string, a slog.Attr) slog.Attr {
 	if sensitiveKey.MatchString(a.Key) {
 		return slog.String(a.Key, Redacted)
 	}
-	if a.Value.Kind() == slog.KindString {
-		if s := a.Value.String(); strings.Contains(s, "eyJ") {
-			return slog.String(a.Key, jwtLike.ReplaceAllString(s, Redacted))
+	var s string
+	switch a.Value.Kind() {
+	case slog.KindString:
+		s = a.Value.String()
+	case slog.KindAny:
+		// Errors and Stringers are written as their text: check that text.
+		switch v := a.Value.Any().(type) {
+		case error:
+			s = v.Error()
+		case fmt.Stringer:
+			s = v.String()
+		default:
+			return a
 		}
+	default:
+		return a
+	}
+	if strings.Contains(s, "eyJ") {
+		return slog.String(a.Key, jwtLike.ReplaceAllString(s, Redacted))
 	}
 	return a
 }

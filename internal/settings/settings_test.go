@@ -1,0 +1,103 @@
+package settings_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/cognito-migrate/cognito-migrate/internal/settings"
+	"github.com/cognito-migrate/cognito-migrate/internal/trigger"
+)
+
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestLoad(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		want settings.Settings
+	}{
+		{
+			name: "required only: region from the pool id, defaults",
+			env:  map[string]string{"OLD_USER_POOL_ID": "eu-west-1_AbCdEf123", "OLD_CLIENT_ID": "1ab23kqn9j6ncsimddqs13sgok"},
+			want: settings.Settings{OldUserPoolID: "eu-west-1_AbCdEf123", OldClientID: "1ab23kqn9j6ncsimddqs13sgok",
+				OldRegion: "eu-west-1", Decline: trigger.DeclineEmpty, LogLevel: "INFO"},
+		},
+		{
+			name: "explicit region and endpoint win",
+			env: map[string]string{"OLD_USER_POOL_ID": "eu-west-1_AbCdEf123", "OLD_CLIENT_ID": "abc",
+				"OLD_USER_POOL_REGION": "us-east-2", "OLD_USER_POOL_ENDPOINT": "http://127.0.0.1:9229",
+				"DECLINE_RESPONSE": "error", "LOG_LEVEL": "debug"},
+			want: settings.Settings{OldUserPoolID: "eu-west-1_AbCdEf123", OldClientID: "abc", OldRegion: "us-east-2",
+				OldEndpoint: "http://127.0.0.1:9229", Decline: trigger.DeclineError, LogLevel: "DEBUG"},
+		},
+		{
+			name: "cognito-local pool ids",
+			env:  map[string]string{"OLD_USER_POOL_ID": "local_5Ej4ZrGc", "OLD_CLIENT_ID": "4ii2vn4n5ypbi4y33y8j2xmli"},
+			want: settings.Settings{OldUserPoolID: "local_5Ej4ZrGc", OldClientID: "4ii2vn4n5ypbi4y33y8j2xmli",
+				OldRegion: "local", Decline: trigger.DeclineEmpty, LogLevel: "INFO"},
+		},
+		{
+			name: "surrounding spaces are trimmed",
+			env:  map[string]string{"OLD_USER_POOL_ID": " us-gov-west-1_Ab1 ", "OLD_CLIENT_ID": "abc\n"},
+			want: settings.Settings{OldUserPoolID: "us-gov-west-1_Ab1", OldClientID: "abc",
+				OldRegion: "us-gov-west-1", Decline: trigger.DeclineEmpty, LogLevel: "INFO"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := settings.Load(env(tt.env))
+			if err != nil {
+				t.Fatalf("Load() error = %v", err)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("Load() mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestLoadErrorsNameTheSetting(t *testing.T) {
+	valid := map[string]string{"OLD_USER_POOL_ID": "eu-west-1_AbCdEf123", "OLD_CLIENT_ID": "abc"}
+	tests := []struct {
+		name    string
+		set     map[string]string
+		wantErr []string // substrings, each naming the setting
+	}{
+		{"pool id missing", map[string]string{"OLD_USER_POOL_ID": ""}, []string{"OLD_USER_POOL_ID: is required"}},
+		{"client id missing", map[string]string{"OLD_CLIENT_ID": ""}, []string{"OLD_CLIENT_ID: is required"}},
+		{"both missing, both reported", map[string]string{"OLD_USER_POOL_ID": "", "OLD_CLIENT_ID": ""},
+			[]string{"OLD_USER_POOL_ID: is required", "OLD_CLIENT_ID: is required"}},
+		{"pool id malformed", map[string]string{"OLD_USER_POOL_ID": "AbCdEf123"}, []string{`OLD_USER_POOL_ID: "AbCdEf123" is not a user pool id`}},
+		{"pool id is an ARN", map[string]string{"OLD_USER_POOL_ID": "arn:aws:cognito-idp:eu-west-1:111111111111:userpool/eu-west-1_AbC"}, []string{"OLD_USER_POOL_ID:"}},
+		{"client id malformed", map[string]string{"OLD_CLIENT_ID": "abc def"}, []string{"OLD_CLIENT_ID:"}},
+		{"region malformed", map[string]string{"OLD_USER_POOL_REGION": "Ireland"}, []string{"OLD_USER_POOL_REGION:"}},
+		{"endpoint not a URL", map[string]string{"OLD_USER_POOL_ENDPOINT": "127.0.0.1:9229"}, []string{"OLD_USER_POOL_ENDPOINT:"}},
+		{"endpoint wrong scheme", map[string]string{"OLD_USER_POOL_ENDPOINT": "ftp://host"}, []string{"OLD_USER_POOL_ENDPOINT:"}},
+		{"decline mode unknown", map[string]string{"DECLINE_RESPONSE": "silent"}, []string{`DECLINE_RESPONSE: "silent" is not one of`}},
+		{"log level unknown", map[string]string{"LOG_LEVEL": "TRACE"}, []string{"LOG_LEVEL:"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := map[string]string{}
+			for k, v := range valid {
+				e[k] = v
+			}
+			for k, v := range tt.set {
+				e[k] = v
+			}
+			_, err := settings.Load(env(e))
+			if err == nil {
+				t.Fatalf("Load() succeeded, want an error naming %q", tt.wantErr)
+			}
+			for _, w := range tt.wantErr {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("Load() error = %q, want it to contain %q", err, w)
+				}
+			}
+		})
+	}
+}
