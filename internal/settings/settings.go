@@ -6,6 +6,7 @@ package settings
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"regexp"
 	"strings"
@@ -20,6 +21,10 @@ const (
 	EnvOldClientID         = "OLD_CLIENT_ID"
 	EnvOldUserPoolRegion   = "OLD_USER_POOL_REGION"
 	EnvOldUserPoolEndpoint = "OLD_USER_POOL_ENDPOINT"
+	EnvOldRoleARN          = "OLD_ROLE_ARN"
+	EnvOldExternalID       = "OLD_EXTERNAL_ID"
+	EnvOldClientSecretARN  = "OLD_CLIENT_SECRET_ARN"
+	EnvOldClientSecret     = "OLD_CLIENT_SECRET"
 	EnvDeclineResponse     = "DECLINE_RESPONSE"
 	EnvLogLevel            = "LOG_LEVEL"
 )
@@ -33,9 +38,39 @@ type Settings struct {
 	// OldEndpoint overrides the old pool's endpoint URL (emulators, VPC
 	// endpoints); empty means the AWS endpoint of OldRegion.
 	OldEndpoint string
-	Decline     trigger.DeclineMode
-	LogLevel    string
+	// OldRoleARN, when set, is assumed (STS AssumeRole) for every old-pool
+	// call, with OldExternalID when that is set.
+	OldRoleARN    string
+	OldExternalID string
+	// OldClientSecretARN is a Secrets Manager secret holding the old app
+	// client's secret; OldClientSecret is the secret itself (local use).
+	// At most one is set.
+	OldClientSecretARN string
+	OldClientSecret    Secret
+	Decline            trigger.DeclineMode
+	LogLevel           string
 }
+
+// Secret is a value that must not be printed: fmt and log/slog show it as
+// [REDACTED]. Reveal returns it.
+type Secret string
+
+// Reveal returns the secret itself.
+func (s Secret) Reveal() string { return string(s) }
+
+// String implements fmt.Stringer.
+func (s Secret) String() string {
+	if s == "" {
+		return ""
+	}
+	return "[REDACTED]"
+}
+
+// GoString implements fmt.GoStringer (%#v).
+func (s Secret) GoString() string { return `"` + s.String() + `"` }
+
+// LogValue implements slog.LogValuer.
+func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
 
 var (
 	// User pool ids are "<region>_<id>" (API pattern [\w-]+_[0-9a-zA-Z]+).
@@ -43,6 +78,10 @@ var (
 	// App client ids: API pattern [\w+]+, at most 128 characters.
 	clientIDPattern = regexp.MustCompile(`^[\w+]{1,128}$`)
 	regionPattern   = regexp.MustCompile(`^[a-z]{2,}(-[a-z0-9]+)*$`)
+	roleARNPattern  = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$`)
+	// STS ExternalId: 2 to 1224 of letters, digits and _+=,.@:/-
+	externalIDPattern = regexp.MustCompile(`^[\w+=,.@:/-]+$`)
+	secretARNPattern  = regexp.MustCompile(`^arn:aws[a-z-]*:secretsmanager:([a-z0-9-]+):\d{12}:secret:.+$`)
 )
 
 // Load reads the settings through getenv (os.Getenv in main). All problems
@@ -55,12 +94,16 @@ func Load(getenv func(string) string) (Settings, error) {
 	get := func(name string) string { return strings.TrimSpace(getenv(name)) }
 
 	s := Settings{
-		OldUserPoolID: get(EnvOldUserPoolID),
-		OldClientID:   get(EnvOldClientID),
-		OldRegion:     get(EnvOldUserPoolRegion),
-		OldEndpoint:   get(EnvOldUserPoolEndpoint),
-		Decline:       trigger.DeclineMode(strings.ToLower(get(EnvDeclineResponse))),
-		LogLevel:      strings.ToUpper(get(EnvLogLevel)),
+		OldUserPoolID:      get(EnvOldUserPoolID),
+		OldClientID:        get(EnvOldClientID),
+		OldRegion:          get(EnvOldUserPoolRegion),
+		OldEndpoint:        get(EnvOldUserPoolEndpoint),
+		OldRoleARN:         get(EnvOldRoleARN),
+		OldExternalID:      get(EnvOldExternalID),
+		OldClientSecretARN: get(EnvOldClientSecretARN),
+		OldClientSecret:    Secret(getenv(EnvOldClientSecret)), // a secret is taken as it is, spaces included
+		Decline:            trigger.DeclineMode(strings.ToLower(get(EnvDeclineResponse))),
+		LogLevel:           strings.ToUpper(get(EnvLogLevel)),
 	}
 
 	var poolRegion string
@@ -94,6 +137,25 @@ func Load(getenv func(string) string) (Settings, error) {
 		}
 	}
 
+	switch {
+	case s.OldRoleARN == "":
+		if s.OldExternalID != "" {
+			bad(EnvOldExternalID, "is set but %s is not: an external id is only sent when assuming a role", EnvOldRoleARN)
+		}
+	case !roleARNPattern.MatchString(s.OldRoleARN):
+		bad(EnvOldRoleARN, "%q is not an IAM role ARN, e.g. arn:aws:iam::111111111111:role/cognito-migrate-old-pool", s.OldRoleARN)
+	}
+	if s.OldExternalID != "" && (!externalIDPattern.MatchString(s.OldExternalID) || len(s.OldExternalID) < 2 || len(s.OldExternalID) > 1224) {
+		bad(EnvOldExternalID, "must be 2 to 1224 letters, digits or _+=,.@:/- (no spaces)")
+	}
+
+	switch {
+	case s.OldClientSecretARN != "" && s.OldClientSecret != "":
+		bad(EnvOldClientSecret, "and %s are both set: set only one (the ARN in AWS, the literal only for local use)", EnvOldClientSecretARN)
+	case s.OldClientSecretARN != "" && !secretARNPattern.MatchString(s.OldClientSecretARN):
+		bad(EnvOldClientSecretARN, "%q is not a Secrets Manager secret ARN, e.g. arn:aws:secretsmanager:eu-west-1:222222222222:secret:old-client-AbCdEf", s.OldClientSecretARN)
+	}
+
 	switch s.Decline {
 	case "":
 		s.Decline = trigger.DeclineEmpty
@@ -114,4 +176,12 @@ func Load(getenv func(string) string) (Settings, error) {
 		return Settings{}, fmt.Errorf("configuration:\n%w", errors.Join(errs...))
 	}
 	return s, nil
+}
+
+// SecretRegion is the region in a Secrets Manager secret ARN.
+func SecretRegion(arn string) string {
+	if m := secretARNPattern.FindStringSubmatch(arn); m != nil {
+		return m[1]
+	}
+	return ""
 }
