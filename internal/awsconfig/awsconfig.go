@@ -34,18 +34,23 @@ const (
 func Load(ctx context.Context) (aws.Config, error) {
 	cfg, err := config.LoadDefaultConfig(ctx,
 		config.WithHTTPClient(httpClient()),
-		config.WithRetryer(func() aws.Retryer {
-			return retry.NewStandard(func(o *retry.StandardOptions) {
-				o.MaxAttempts = MaxAttempts
-				o.MaxBackoff = MaxBackoff
-				o.Backoff = retry.NewExponentialJitterBackoff(MaxBackoff)
-			})
-		}),
+		config.WithRetryer(NewRetryer),
 	)
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("load AWS configuration: %w", err)
 	}
 	return cfg, nil
+}
+
+// NewRetryer returns the retry policy of every client: the SDK's standard
+// retryer (throttling, 5xx and network errors) with MaxAttempts and a
+// jittered backoff capped at MaxBackoff.
+func NewRetryer() aws.Retryer {
+	return retry.NewStandard(func(o *retry.StandardOptions) {
+		o.MaxAttempts = MaxAttempts
+		o.MaxBackoff = MaxBackoff
+		o.Backoff = retry.NewExponentialJitterBackoff(MaxBackoff)
+	})
 }
 
 // httpClient keeps connections to the old pool open between invocations and
