@@ -78,15 +78,43 @@ func newHandler(ctx context.Context, getenv func(string) string, logOut io.Write
 	if err != nil {
 		return nil, nil, err
 	}
-	pool := cognito.NewOldPool(awsconfig.OldPoolClient(base, s), s.OldUserPoolID, s.OldClientID, "")
+	// Secrets and credentials are fetched now, once, so a broken setting
+	// stops start-up with its name, and the first sign-in does not wait.
+	warm, cancel := context.WithTimeout(ctx, startupTimeout)
+	defer cancel()
+	secret, err := awsconfig.ClientSecret(warm, base, s)
+	if err != nil {
+		return nil, nil, err
+	}
+	creds := awsconfig.OldPoolCredentials(base, s)
+	if s.OldRoleARN != "" {
+		if _, err := creds.Retrieve(warm); err != nil {
+			return nil, nil, fmt.Errorf("%s: cannot assume the role (its trust policy must allow this function's execution role%s): %w",
+				settings.EnvOldRoleARN, externalIDHint(s), err)
+		}
+	}
+	pool := cognito.NewOldPool(awsconfig.OldPoolClient(base, s, creds), s.OldUserPoolID, s.OldClientID, secret)
 	h := trigger.NewHandler(migrate.New(pool), log, trigger.WithDeclineMode(s.Decline))
 	log.Info("migrate-trigger ready",
 		slog.String("oldUserPoolId", s.OldUserPoolID),
 		slog.String("oldRegion", s.OldRegion),
 		slog.Bool("oldEndpointOverridden", s.OldEndpoint != ""),
+		slog.String("oldRoleArn", s.OldRoleARN),
+		slog.Bool("withClientHash", secret != ""),
 		slog.String("declineResponse", string(s.Decline)),
 	)
 	return h, log, nil
+}
+
+// startupTimeout bounds what start-up fetches (client secret, first
+// assumed-role credentials).
+const startupTimeout = 4 * time.Second
+
+func externalIDHint(s settings.Settings) string {
+	if s.OldExternalID != "" {
+		return " with the sts:ExternalId condition equal to " + settings.EnvOldExternalID
+	}
+	return ""
 }
 
 // serve runs the local invoke server until ctx ends.

@@ -5,16 +5,21 @@ package awsconfig
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/cognito-migrate/cognito-migrate/internal/settings"
 )
@@ -68,17 +73,85 @@ func httpClient() *awshttp.BuildableClient {
 		})
 }
 
-// OldPoolClient returns the cognito-idp client for the old pool: signed for
-// and sent to the old pool's region, at OLD_USER_POOL_ENDPOINT when set.
-// AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER, which is about the function's
-// own account and region, does not apply to it.
-func OldPoolClient(base aws.Config, s settings.Settings) *cip.Client {
+// Assumed-role credentials for the old pool.
+const (
+	// RoleSessionName names the session in the old account's CloudTrail.
+	RoleSessionName = "cognito-migrate"
+	// RoleDuration is the session length asked of STS. AssumeRole from a
+	// Lambda execution role is role chaining, which AWS caps at one hour.
+	RoleDuration = time.Hour
+	// RefreshWindow: credentials are renewed this long before they expire
+	// (minus up to half of it, at random, so containers do not all call STS
+	// at once), so no request is signed with credentials about to expire.
+	RefreshWindow = 5 * time.Minute
+)
+
+// OldPoolCredentials returns the credentials old-pool calls are signed
+// with: the function's own, or, with OLD_ROLE_ARN, those of the assumed
+// role, cached and refreshed ahead of expiry. STS is called in the
+// function's own account and region (AWS_ENDPOINT_URL_STS applies).
+func OldPoolCredentials(base aws.Config, s settings.Settings) aws.CredentialsProvider {
+	if s.OldRoleARN == "" {
+		return base.Credentials
+	}
+	provider := stscreds.NewAssumeRoleProvider(sts.NewFromConfig(base), s.OldRoleARN, func(o *stscreds.AssumeRoleOptions) {
+		o.RoleSessionName = RoleSessionName
+		o.Duration = RoleDuration
+		if s.OldExternalID != "" {
+			o.ExternalID = aws.String(s.OldExternalID)
+		}
+	})
+	return aws.NewCredentialsCache(provider, func(o *aws.CredentialsCacheOptions) {
+		o.ExpiryWindow = RefreshWindow
+		o.ExpiryWindowJitterFrac = 0.5
+	})
+}
+
+// OldPoolClient returns the cognito-idp client for the old pool: signed with
+// creds for the old pool's region and sent there, or to
+// OLD_USER_POOL_ENDPOINT when set. AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER,
+// which is about the function's own account and region, does not apply.
+func OldPoolClient(base aws.Config, s settings.Settings, creds aws.CredentialsProvider) *cip.Client {
 	cfg := base.Copy()
 	cfg.Region = s.OldRegion
+	cfg.Credentials = creds
 	return cip.NewFromConfig(cfg, func(o *cip.Options) {
 		o.BaseEndpoint = nil
 		if s.OldEndpoint != "" {
 			o.BaseEndpoint = aws.String(s.OldEndpoint)
 		}
 	})
+}
+
+// ClientSecret returns the old app client's secret: OLD_CLIENT_SECRET as it
+// is, or the secret stored at OLD_CLIENT_SECRET_ARN (read from Secrets
+// Manager in the secret's own region; AWS_ENDPOINT_URL_SECRETS_MANAGER
+// applies). The stored value is the client secret itself, or a JSON object
+// with a "clientSecret" key. "" when the client has no secret.
+func ClientSecret(ctx context.Context, base aws.Config, s settings.Settings) (string, error) {
+	if s.OldClientSecretARN == "" {
+		return s.OldClientSecret.Reveal(), nil
+	}
+	client := secretsmanager.NewFromConfig(base, func(o *secretsmanager.Options) {
+		o.Region = settings.SecretRegion(s.OldClientSecretARN)
+	})
+	out, err := client.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(s.OldClientSecretARN)})
+	if err != nil {
+		return "", fmt.Errorf("%s: cannot read the secret (the execution role needs secretsmanager:GetSecretValue on it): %w", settings.EnvOldClientSecretARN, err)
+	}
+	value := aws.ToString(out.SecretString)
+	if strings.HasPrefix(strings.TrimSpace(value), "{") {
+		var fields struct {
+			ClientSecret string `json:"clientSecret"`
+		}
+		if err := json.Unmarshal([]byte(value), &fields); err != nil || fields.ClientSecret == "" {
+			// The JSON error could quote the secret: it is not wrapped.
+			return "", fmt.Errorf("%s: the secret is a JSON object without a string \"clientSecret\" key", settings.EnvOldClientSecretARN)
+		}
+		value = fields.ClientSecret
+	}
+	if value == "" {
+		return "", fmt.Errorf("%s: the secret is empty (store the old app client's secret as the secret string)", settings.EnvOldClientSecretARN)
+	}
+	return value, nil
 }
