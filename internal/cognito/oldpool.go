@@ -125,6 +125,7 @@ func outcome(err error) error {
 		notFound      *types.UserNotFoundException
 		resetRequired *types.PasswordResetRequiredException
 		notConfirmed  *types.UserNotConfirmedException
+		apiErr        smithy.APIError
 	)
 	switch {
 	case errors.As(err, &notAuthorized):
@@ -139,6 +140,12 @@ func outcome(err error) error {
 		return &refusal{migrate.ErrPasswordResetRequired, resetRequired.ErrorMessage()}
 	case errors.As(err, &notConfirmed):
 		return &refusal{migrate.ErrUserNotConfirmed, notConfirmed.ErrorMessage()}
+	case errors.As(err, &apiErr) && apiErr.ErrorCode() == "InvalidPasswordException":
+		// Not an AdminInitiateAuth error in Cognito's model (so the SDK
+		// gives it no type), but it is about the password whoever sends it
+		// (cognito-local answers every wrong password with it,
+		// jagregory/cognito-local#314): refusing migrates nobody.
+		return &refusal{migrate.ErrBadCredentials, apiErr.ErrorMessage()}
 	}
 	return err
 }

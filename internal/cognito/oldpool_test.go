@@ -195,6 +195,14 @@ func TestFaults(t *testing.T) {
 	}
 }
 
+func TestInvalidPasswordIsARefusal(t *testing.T) {
+	p, f := oldPool(t, cognitotest.Pool{}, "", user("alice"))
+	f.SetFault("AdminInitiateAuth", cognitotest.Fault{ErrorType: "InvalidPasswordException", Message: "Invalid password", Status: 400})
+	if _, err := p.SignIn(context.Background(), "alice", "wrong"); !errors.Is(err, migrate.ErrBadCredentials) {
+		t.Errorf("SignIn() error = %v, want %v", err, migrate.ErrBadCredentials)
+	}
+}
+
 func TestHangEndsAtTheDeadline(t *testing.T) {
 	p, f := oldPool(t, cognitotest.Pool{}, "", user("alice"))
 	f.SetFault("AdminInitiateAuth", cognitotest.Fault{Hang: true})
