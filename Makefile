@@ -1,0 +1,32 @@
+# cognito-migrate: see README.md. Every target installs what it needs.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+COGNITO_LOCAL := e2e/cognito-local/node_modules/.bin/cognito-local
+GO_TEST_FLAGS ?=
+
+.PHONY: help demo test build vet tools
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+# The pinned emulator (e2e/cognito-local/package-lock.json), installed once.
+$(COGNITO_LOCAL): e2e/cognito-local/package.json e2e/cognito-local/package-lock.json
+	npm ci --prefix e2e/cognito-local --no-audit --no-fund --loglevel=error
+	@touch $@
+
+tools: $(COGNITO_LOCAL) ## install the pinned cognito-local and the Go modules
+	go mod download
+
+demo: tools ## rehearse a migration locally: two local pools, the function between them
+	go run ./e2e/demo
+
+test: tools vet ## every test, end-to-end included, with the race detector
+	go test -race -count=1 $(GO_TEST_FLAGS) ./...
+
+vet:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+	go vet ./...
+
+build: ## build ./bootstrap for this machine
+	go build -trimpath -o bootstrap ./cmd/migrate-trigger
