@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cognito-migrate/cognito-migrate/internal/awstest"
 	"github.com/cognito-migrate/cognito-migrate/internal/cognitolocal"
 	"github.com/cognito-migrate/cognito-migrate/internal/rehearsal"
 )
@@ -150,4 +151,33 @@ func TestMigrationEndToEnd(t *testing.T) {
 			t.Errorf("function output contains something shaped like a token")
 		}
 	})
+}
+
+// The old pool in another account: the binary assumes the role through STS
+// (a wire-protocol fake; cognito-local has no STS) before it serves.
+func TestCrossAccountEndToEnd(t *testing.T) {
+	const (
+		role       = "arn:aws:iam::111111111111:role/cognito-migrate-old-pool"
+		externalID = "e2e-external-id"
+	)
+	sts := awstest.NewSTS(t)
+	sts.AllowRole(role, externalID)
+	r := start(t, map[string]string{
+		"OLD_ROLE_ARN": role, "OLD_EXTERNAL_ID": externalID, "AWS_ENDPOINT_URL_STS": sts.URL,
+	})
+	ctx := context.Background()
+	if err := r.AddOldUser(ctx, rehearsal.OldUser{Username: "alice", Password: "Alice-Passw0rd!",
+		Attributes: map[string]string{"email": "alice@example.com", "custom:tenant": "acme"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.SignIn(ctx, "alice", "Alice-Passw0rd!"); err != nil {
+		t.Fatalf("SignIn(alice) error = %v", err)
+	}
+	if got, err := r.NewUser(ctx, "alice"); err != nil || got["custom:tenant"] != "acme" {
+		t.Errorf("alice in the new pool = %v, %v", got, err)
+	}
+	calls := sts.Calls()
+	if len(calls) != 1 || calls[0].RoleARN != role || calls[0].ExternalID != externalID || calls[0].RoleSessionName != "cognito-migrate" {
+		t.Errorf("AssumeRole calls = %+v, want one for %s with the external id", calls, role)
+	}
 }
