@@ -29,6 +29,17 @@ const (
 	EnvLogLevel            = "LOG_LEVEL"
 )
 
+// Names lists every environment variable the function reads, in the order
+// of the README's configuration table. Templates and docs are tested
+// against it.
+func Names() []string {
+	return []string{
+		EnvOldUserPoolID, EnvOldClientID, EnvOldUserPoolRegion, EnvOldUserPoolEndpoint,
+		EnvOldRoleARN, EnvOldExternalID, EnvOldClientSecretARN, EnvOldClientSecret,
+		EnvDeclineResponse, EnvLogLevel,
+	}
+}
+
 // Settings is the validated configuration.
 type Settings struct {
 	OldUserPoolID string

@@ -1,6 +1,7 @@
 package settings_test
 
 import (
+	"os"
 	"strings"
 	"testing"
 
@@ -99,5 +100,17 @@ func TestLoadErrorsNameTheSetting(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestNamesAreAllDocumented(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range settings.Names() {
+		if !strings.Contains(string(readme), "| `"+name+"` |") {
+			t.Errorf("%s is not in the README's configuration table", name)
+		}
 	}
 }
