@@ -26,6 +26,12 @@ func (w testWriter) Write(p []byte) (int, error) {
 // start builds the binary and starts a rehearsal stopped at cleanup.
 func start(t *testing.T, env map[string]string) *rehearsal.Rehearsal {
 	t.Helper()
+	return startWith(t, rehearsal.Options{TriggerEnv: env})
+}
+
+// startWith builds the binary and starts a rehearsal with opts.
+func startWith(t *testing.T, opts rehearsal.Options) *rehearsal.Rehearsal {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("end-to-end: skipped with -short")
 	}
@@ -38,7 +44,8 @@ func start(t *testing.T, env map[string]string) *rehearsal.Rehearsal {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := rehearsal.Start(ctx, rehearsal.Options{Bootstrap: bin, TriggerEnv: env, Log: testWriter{t}})
+	opts.Bootstrap, opts.Log = bin, testWriter{t}
+	r, err := rehearsal.Start(ctx, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,5 +186,49 @@ func TestCrossAccountEndToEnd(t *testing.T) {
 	calls := sts.Calls()
 	if len(calls) != 1 || calls[0].RoleARN != role || calls[0].ExternalID != externalID || calls[0].RoleSessionName != "cognito-migrate" {
 		t.Errorf("AssumeRole calls = %+v, want one for %s with the external id", calls, role)
+	}
+}
+
+// The reason teams migrate: the new pool has another schema. The user
+// arrives with a renamed attribute, their old sub recorded, and nothing the
+// new schema lacks.
+func TestDifferentSchemaEndToEnd(t *testing.T) {
+	r := startWith(t, rehearsal.Options{
+		NewPoolCustomAttributes: []string{"org_id", "legacy_sub"},
+		TriggerEnv: map[string]string{
+			"ATTRIBUTE_MAP":        "custom:tenant=custom:org_id",
+			"LEGACY_SUB_ATTRIBUTE": "custom:legacy_sub",
+			"EXCLUDE_ATTRIBUTES":   "nickname",
+		},
+	})
+	ctx := context.Background()
+	if err := r.AddOldUser(ctx, rehearsal.OldUser{Username: "alice", Password: "Alice-Passw0rd!", Attributes: map[string]string{
+		"email": "alice@example.com", "email_verified": "true", "given_name": "Alice", "nickname": "Al", "custom:tenant": "wonderland",
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	old, err := r.OldUserAttributes(ctx, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.SignIn(ctx, "alice", "Alice-Passw0rd!"); err != nil {
+		t.Fatalf("SignIn(alice) error = %v", err)
+	}
+	got, err := r.NewUser(ctx, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, want := range map[string]string{
+		"custom:org_id": "wonderland", "custom:legacy_sub": old["sub"],
+		"email": "alice@example.com", "email_verified": "true", "given_name": "Alice",
+	} {
+		if want == "" || got[k] != want {
+			t.Errorf("new pool alice %s = %q, want %q", k, got[k], want)
+		}
+	}
+	for _, k := range []string{"custom:tenant", "nickname"} {
+		if v, ok := got[k]; ok {
+			t.Errorf("new pool alice has %s = %q; it was renamed or excluded", k, v)
+		}
 	}
 }

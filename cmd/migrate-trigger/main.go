@@ -94,7 +94,8 @@ func newHandler(ctx context.Context, getenv func(string) string, logOut io.Write
 		}
 	}
 	pool := cognito.NewOldPool(awsconfig.OldPoolClient(base, s, creds), s.OldUserPoolID, s.OldClientID, secret)
-	h := trigger.NewHandler(migrate.New(pool), log, trigger.WithDeclineMode(s.Decline))
+	newPool := cognito.NewNewPool(awsconfig.NewPoolClient(base))
+	h := trigger.NewHandler(migrate.New(pool, newPool, s.Rules), log, trigger.WithDeclineMode(s.Decline))
 	log.Info("migrate-trigger ready",
 		slog.String("oldUserPoolId", s.OldUserPoolID),
 		slog.String("oldRegion", s.OldRegion),
@@ -102,6 +103,12 @@ func newHandler(ctx context.Context, getenv func(string) string, logOut io.Write
 		slog.String("oldRoleArn", s.OldRoleARN),
 		slog.Bool("withClientHash", secret != ""),
 		slog.String("declineResponse", string(s.Decline)),
+		slog.String("mfaPolicy", string(s.Rules.MFA)),
+		slog.String("legacySubAttribute", s.Rules.LegacySub),
+		slog.Any("attributeMap", s.Rules.Rename),
+		slog.Any("excludeAttributes", s.Rules.Exclude),
+		slog.Bool("enforcePasswordPolicy", s.Rules.EnforcePasswordPolicy),
+		slog.Bool("trustEmail", s.Rules.TrustEmail),
 	)
 	return h, log, nil
 }

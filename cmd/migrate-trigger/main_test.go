@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"sync"
@@ -43,6 +44,7 @@ func (b *syncBuffer) String() string {
 // awsEnv gives the SDK what it reads from the process environment: dummy
 // credentials and a region, and no shared config files.
 func awsEnv(t *testing.T) {
+	t.Setenv("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER", "")
 	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDFUNCTION")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "function-secret")
 	t.Setenv("AWS_SESSION_TOKEN", "")
@@ -50,6 +52,56 @@ func awsEnv(t *testing.T) {
 	t.Setenv("AWS_CONFIG_FILE", os.DevNull)
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", os.DevNull)
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+}
+
+// newPoolServer answers DescribeUserPool for the new pool (Cognito's JSON
+// 1.1 protocol) and records which operations it was asked.
+type newPoolServer struct {
+	URL string
+	mu  sync.Mutex
+	ops []string
+}
+
+// standardNewPool is a username pool with Cognito's standard attributes and
+// custom:tenant.
+func standardNewPool() map[string]any {
+	var schema []any
+	for _, n := range []string{"sub", "name", "given_name", "family_name", "email", "email_verified",
+		"phone_number", "phone_number_verified", "preferred_username", "custom:tenant"} {
+		schema = append(schema, map[string]any{"Name": n, "AttributeDataType": "String", "Mutable": true, "Required": n == "sub"})
+	}
+	return map[string]any{"Id": "eu-west-2_NewPool1", "MfaConfiguration": "OFF", "SchemaAttributes": schema}
+}
+
+// startNewPool serves pool as the new pool at
+// AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER, where the SDK sends the
+// function's new-pool calls.
+func startNewPool(t *testing.T, pool map[string]any) *newPoolServer {
+	t.Helper()
+	s := &newPoolServer{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		op := strings.TrimPrefix(r.Header.Get("X-Amz-Target"), "AWSCognitoIdentityProviderService.")
+		s.mu.Lock()
+		s.ops = append(s.ops, op)
+		s.mu.Unlock()
+		if op != "DescribeUserPool" {
+			w.Header().Set("X-Amzn-ErrorType", "UnknownOperationException")
+			w.WriteHeader(400)
+			return
+		}
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		_ = json.NewEncoder(w).Encode(map[string]any{"UserPool": pool})
+	}))
+	t.Cleanup(srv.Close)
+	s.URL = srv.URL
+	t.Setenv("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER", srv.URL)
+	return s
+}
+
+func (s *newPoolServer) operations() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.ops...)
 }
 
 type running struct {
@@ -62,7 +114,12 @@ type running struct {
 // returns its invoke URL once it listens. It is stopped at cleanup.
 func startTrigger(t *testing.T, env map[string]string) *running {
 	t.Helper()
-	awsEnv(t)
+	if os.Getenv("AWS_ACCESS_KEY_ID") != "AKIDFUNCTION" {
+		awsEnv(t) // a test that set up more (STS, a new pool) has called it already
+	}
+	if os.Getenv("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER") == "" {
+		startNewPool(t, standardNewPool())
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	tr := &running{stdout: &syncBuffer{}, stderr: &syncBuffer{}}
 	exited := make(chan int, 1)

@@ -123,6 +123,13 @@ func OldPoolClient(base aws.Config, s settings.Settings, creds aws.CredentialsPr
 	})
 }
 
+// NewPoolClient returns the cognito-idp client for the new pool: the
+// function's own account, region and credentials, and the SDK's usual
+// endpoint resolution (AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER applies).
+func NewPoolClient(base aws.Config) *cip.Client {
+	return cip.NewFromConfig(base)
+}
+
 // ClientSecret returns the old app client's secret: OLD_CLIENT_SECRET as it
 // is, or the secret stored at OLD_CLIENT_SECRET_ARN (read from Secrets
 // Manager in the secret's own region; AWS_ENDPOINT_URL_SECRETS_MANAGER

@@ -87,11 +87,22 @@ func (p *OldPool) GetUser(ctx context.Context, username string) (migrate.User, e
 	for _, a := range out.UserAttributes {
 		attrs[aws.ToString(a.Name)] = aws.ToString(a.Value)
 	}
+	mfa := out.UserMFASettingList
+	if len(mfa) == 0 {
+		// Users who set up SMS MFA through the deprecated API have only
+		// MFAOptions.
+		for _, o := range out.MFAOptions {
+			if o.DeliveryMedium == types.DeliveryMediumTypeSms {
+				mfa = []string{"SMS_MFA"}
+			}
+		}
+	}
 	return migrate.User{
 		Username:   aws.ToString(out.Username),
 		Enabled:    out.Enabled,
 		Status:     string(out.UserStatus),
 		Attributes: attrs,
+		MFA:        mfa,
 	}, nil
 }
 
@@ -179,7 +190,8 @@ const (
 // Kind classifies a fault for logs and metrics.
 func Kind(err error) string {
 	var cfg *configError
-	if errors.As(err, &cfg) {
+	var rules *migrate.ConfigError
+	if errors.As(err, &cfg) || errors.As(err, &rules) {
 		return KindConfiguration
 	}
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {

@@ -3,6 +3,7 @@ package cognito_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -237,13 +238,43 @@ func TestGetUser(t *testing.T) {
 	}
 }
 
+func TestGetUserMFA(t *testing.T) {
+	p, _ := oldPool(t, cognitotest.Pool{}, "", user("alice", func(u *cognitotest.User) {
+		u.MFASettings = []string{"SMS_MFA", "SOFTWARE_TOKEN_MFA"}
+	}))
+	got, err := p.GetUser(context.Background(), "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"SMS_MFA", "SOFTWARE_TOKEN_MFA"}, got.MFA); diff != "" {
+		t.Errorf("MFA (-want +got):\n%s", diff)
+	}
+}
+
+func TestRulesErrorsAreConfigurationFaults(t *testing.T) {
+	err := fmt.Errorf("decide: %w", &migrate.ConfigError{Setting: "LEGACY_SUB_ATTRIBUTE", Problem: "missing"})
+	if k := cognito.Kind(err); k != cognito.KindConfiguration {
+		t.Errorf("Kind() = %q, want %q", k, cognito.KindConfiguration)
+	}
+}
+
+// permissiveNewPool is a username pool that accepts every attribute the
+// test users have.
+type permissiveNewPool struct{}
+
+func (permissiveNewPool) Config(context.Context, string) (migrate.PoolConfig, error) {
+	return migrate.PoolConfig{Attributes: map[string]migrate.AttributeSpec{
+		"sub": {Required: true}, "email": {}, "email_verified": {}, "given_name": {}, "custom:tenant": {},
+	}, CaseSensitive: true, MFA: "OFF"}, nil
+}
+
 // The decision and the adapter together, against the wire: one round trip
 // on the critical path, and the old pool's refusals become declines.
 func TestMigratorOverTheWire(t *testing.T) {
 	t.Run("sign-in and lookup overlap in time", func(t *testing.T) {
 		p, f := oldPool(t, cognitotest.Pool{}, "", user("alice"))
 		f.SetLatency(50 * time.Millisecond)
-		d, err := migrate.New(p).Authenticate(context.Background(), "alice", password)
+		d, err := migrate.New(p, permissiveNewPool{}, migrate.Rules{}).Authenticate(context.Background(), migrate.Request{NewPoolID: "eu-west-2_New", Username: "alice", Password: password})
 		if err != nil || !d.Migrate {
 			t.Fatalf("Authenticate() = %+v, %v; want migrated", d, err)
 		}
@@ -258,21 +289,21 @@ func TestMigratorOverTheWire(t *testing.T) {
 	})
 	t.Run("disabled user with the right password", func(t *testing.T) {
 		p, _ := oldPool(t, cognitotest.Pool{}, "", user("alice", func(u *cognitotest.User) { u.Enabled = false }))
-		d, err := migrate.New(p).Authenticate(context.Background(), "alice", password)
+		d, err := migrate.New(p, permissiveNewPool{}, migrate.Rules{}).Authenticate(context.Background(), migrate.Request{NewPoolID: "eu-west-2_New", Username: "alice", Password: password})
 		if err != nil || d.Migrate || d.Reason != migrate.BadCredentials {
 			t.Errorf("Authenticate() = %+v, %v; want declined", d, err)
 		}
 	})
 	t.Run("MFA user", func(t *testing.T) {
 		p, _ := oldPool(t, cognitotest.Pool{}, "", user("alice", func(u *cognitotest.User) { u.Challenge = "SOFTWARE_TOKEN_MFA" }))
-		d, err := migrate.New(p).Authenticate(context.Background(), "alice", password)
+		d, err := migrate.New(p, permissiveNewPool{}, migrate.Rules{}).Authenticate(context.Background(), migrate.Request{NewPoolID: "eu-west-2_New", Username: "alice", Password: password})
 		if err != nil || d.Migrate || d.Reason != migrate.ChallengeRequired {
 			t.Errorf("Authenticate() = %+v, %v; want declined for the challenge", d, err)
 		}
 	})
 	t.Run("forgot password: one lookup, no sign-in", func(t *testing.T) {
 		p, f := oldPool(t, cognitotest.Pool{}, "", user("alice"))
-		d, err := migrate.New(p).ForgotPassword(context.Background(), "alice")
+		d, err := migrate.New(p, permissiveNewPool{}, migrate.Rules{}).ForgotPassword(context.Background(), migrate.Request{NewPoolID: "eu-west-2_New", Username: "alice"})
 		if err != nil || !d.Migrate {
 			t.Fatalf("ForgotPassword() = %+v, %v", d, err)
 		}

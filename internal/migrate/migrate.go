@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -53,6 +54,9 @@ type User struct {
 	Enabled    bool
 	Status     string
 	Attributes map[string]string
+	// MFA lists the second factors the user has set up ("SMS_MFA",
+	// "SOFTWARE_TOKEN_MFA", "EMAIL_OTP").
+	MFA []string
 }
 
 // OldPool is the old user pool, as the decision needs it.
@@ -107,11 +111,30 @@ type Decision struct {
 	Detail string
 	// Username is the old user's real username.
 	Username string
+	// ResponseUsername is the "username" to send Cognito; empty leaves it
+	// out, so the name the user typed becomes their username.
+	ResponseUsername string
 	// Attributes to create the user with (only when Migrate).
 	Attributes map[string]string
 	// FinalStatus is empty for forgot-password migrations: Cognito then
 	// leaves the user to finish the reset it is about to send a code for.
 	FinalStatus FinalStatus
+	// EnableSMSMFA asks the new pool to turn on SMS MFA for the user.
+	EnableSMSMFA bool
+	// Dropped names old attributes the new pool's schema does not have;
+	// Missing names the new pool's required attributes the user lacks.
+	// Both are for the log.
+	Dropped, Missing []string
+}
+
+// Request is one trigger invocation's question.
+type Request struct {
+	// NewPoolID is the pool whose trigger this is (the event's userPoolId).
+	NewPoolID string
+	// Username is what the user typed: a username or an alias.
+	Username string
+	// Password is what they typed; empty for forgot-password.
+	Password string
 }
 
 func decline(r Reason, detail string) Decision {
@@ -120,75 +143,136 @@ func decline(r Reason, detail string) Decision {
 
 // Migrator makes the decisions for one old pool.
 type Migrator struct {
-	pool OldPool
+	pool    OldPool
+	newPool NewPool
+	rules   Rules
 }
 
-// New returns a Migrator that consults pool.
-func New(pool OldPool) *Migrator {
-	return &Migrator{pool: pool}
+// New returns a Migrator that consults the old pool, shapes users for the
+// new pool newPool describes, and applies rules.
+func New(pool OldPool, newPool NewPool, rules Rules) *Migrator {
+	if rules.MFA == "" {
+		rules.MFA = MFADeny
+	}
+	return &Migrator{pool: pool, newPool: newPool, rules: rules}
+}
+
+// result is an answer that arrives in the background.
+type result[T any] struct {
+	v   T
+	err error
+}
+
+func async[T any](f func() (T, error)) <-chan result[T] {
+	c := make(chan result[T], 1)
+	go func() {
+		v, err := f()
+		c <- result[T]{v, err}
+	}()
+	return c
+}
+
+func await[T any](ctx context.Context, c <-chan result[T]) (T, error) {
+	select {
+	case r := <-c:
+		return r.v, r.err
+	case <-ctx.Done():
+		var zero T
+		return zero, ctx.Err()
+	}
 }
 
 // Authenticate decides a UserMigration_Authentication event: the user typed
-// username and password at the new pool.
+// a name and a password at the new pool.
 //
-// The sign-in and the user lookup are sent to the old pool at the same time,
-// so a migration costs one round trip on its critical path, not two. The
-// lookup's answer is used only when the sign-in proved the password.
-func (m *Migrator) Authenticate(ctx context.Context, username, password string) (Decision, error) {
-	if username == "" || password == "" {
+// The sign-in, the user lookup (and the new pool's configuration, when it is
+// not cached) are requested at the same time, so a migration costs one round
+// trip on its critical path. The lookup's answer is used only when the
+// sign-in proved the password.
+func (m *Migrator) Authenticate(ctx context.Context, req Request) (Decision, error) {
+	if req.Username == "" || req.Password == "" {
 		return decline(EmptyInput, ""), nil
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	looked := async(func() (User, error) { return m.pool.GetUser(ctx, req.Username) })
+	config := async(func() (PoolConfig, error) { return m.newPool.Config(ctx, req.NewPoolID) })
 
-	type lookup struct {
-		user User
-		err  error
-	}
-	looked := make(chan lookup, 1)
-	go func() {
-		u, err := m.pool.GetUser(ctx, username)
-		looked <- lookup{u, err}
-	}()
-
-	signIn, err := m.pool.SignIn(ctx, username, password)
+	signIn, err := m.pool.SignIn(ctx, req.Username, req.Password)
 	if err != nil {
-		cancel() // the lookup's answer no longer matters
+		cancel() // the other answers no longer matter
 		return refused(err)
 	}
-	if signIn.Challenge != "" {
-		// The password was accepted, but the old pool wants more (a second
-		// factor, or a new password in place of a temporary one). Turning
-		// that into CONFIRMED would skip the factor or keep a temporary
-		// password, so the user is declined.
-		return decline(ChallengeRequired, signIn.Challenge), nil
+	final := FinalConfirmed
+	switch c := signIn.Challenge; {
+	case c == "":
+	case c == "NEW_PASSWORD_REQUIRED":
+		// A temporary password: proven, but never to be kept. The user
+		// chooses a new one in the new pool.
+		final = FinalResetRequired
+	case mfaChallenge(c) && m.rules.MFA == MFAMigrate:
+		// The password was proven; the skipped second factor is the
+		// operator's documented choice (MFA_POLICY=migrate).
+	default:
+		// A second factor or anything else still owed: turning it into
+		// CONFIRMED would skip it.
+		return decline(ChallengeRequired, c), nil
 	}
 
-	var got lookup
-	select {
-	case got = <-looked:
-	case <-ctx.Done():
-		return Decision{}, fmt.Errorf("get user: %w", ctx.Err())
-	}
-	if got.err != nil {
-		if errors.Is(got.err, ErrUserNotFound) {
-			// Tokens for a user the lookup cannot find: the two calls saw
+	u, err := await(ctx, looked)
+	if err != nil {
+		if errors.Is(err, ErrUserNotFound) {
+			// Proven for a user the lookup cannot find: the two calls saw
 			// different users (deleted in between). Nothing is proven.
 			return decline(UserNotFound, "after sign-in"), nil
 		}
-		return Decision{}, fmt.Errorf("get user: %w", got.err)
+		return Decision{}, fmt.Errorf("get user: %w", err)
 	}
-	u := got.user
-	if d, ok := refuseStatus(u); !ok {
+	allowed := StatusConfirmed
+	if final == FinalResetRequired {
+		allowed = StatusForceChangePassword
+	}
+	if d, ok := refuseStatus(u, allowed); !ok {
 		return d, nil
 	}
-	return Decision{
-		Migrate:     true,
-		Reason:      Migrated,
-		Username:    u.Username,
-		Attributes:  Transferable(u.Attributes),
-		FinalStatus: FinalConfirmed,
-	}, nil
+	cfg, err := await(ctx, config)
+	if err != nil {
+		return Decision{}, fmt.Errorf("describe new pool: %w", err)
+	}
+	s, err := m.rules.reshape(cfg, u, req.Username)
+	if reason, ok := isDecline(err); ok {
+		return decline(reason, ""), nil
+	} else if err != nil {
+		return Decision{}, err
+	}
+
+	d := Decision{
+		Migrate: true, Reason: Migrated, Username: u.Username,
+		ResponseUsername: s.username, Attributes: s.attributes, FinalStatus: final,
+		Dropped: s.dropped, Missing: s.missing, Detail: signIn.Challenge,
+	}
+	if final == FinalConfirmed && m.rules.EnforcePasswordPolicy {
+		if unmet := cfg.Password.Unmet(req.Password); len(unmet) > 0 {
+			d.FinalStatus = FinalResetRequired
+			d.Detail = "password policy: " + strings.Join(unmet, ",")
+		}
+	}
+	// Cognito fails the migration if SMS MFA is asked for without pool MFA
+	// or a phone number.
+	d.EnableSMSMFA = signIn.Challenge != "" && m.rules.MFA == MFAMigrate &&
+		slices.Contains(u.MFA, "SMS_MFA") && cfg.MFA != "" && cfg.MFA != "OFF" &&
+		d.Attributes["phone_number"] != ""
+	return d, nil
+}
+
+// mfaChallenge reports whether a challenge asks for a second factor (as
+// opposed to a new password, a custom challenge or device checks).
+func mfaChallenge(c string) bool {
+	switch c {
+	case "SMS_MFA", "SOFTWARE_TOKEN_MFA", "EMAIL_OTP", "SELECT_MFA_TYPE", "MFA_SETUP":
+		return true
+	}
+	return false
 }
 
 // ForgotPassword decides a UserMigration_ForgotPassword event: the user asked
@@ -196,29 +280,41 @@ func (m *Migrator) Authenticate(ctx context.Context, username, password string) 
 // Only an enabled, confirmed user with somewhere to send the code moves, and
 // never as CONFIRMED: Cognito sends the reset code and the user sets a new
 // password.
-func (m *Migrator) ForgotPassword(ctx context.Context, username string) (Decision, error) {
-	if username == "" {
+func (m *Migrator) ForgotPassword(ctx context.Context, req Request) (Decision, error) {
+	if req.Username == "" {
 		return decline(EmptyInput, ""), nil
 	}
-	u, err := m.pool.GetUser(ctx, username)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	config := async(func() (PoolConfig, error) { return m.newPool.Config(ctx, req.NewPoolID) })
+
+	u, err := m.pool.GetUser(ctx, req.Username)
 	if err != nil {
 		if errors.Is(err, ErrUserNotFound) {
 			return decline(UserNotFound, ""), nil
 		}
 		return Decision{}, fmt.Errorf("get user: %w", err)
 	}
-	if d, ok := refuseStatus(u); !ok {
+	if d, ok := refuseStatus(u, StatusConfirmed); !ok {
 		return d, nil
 	}
-	attrs := Transferable(u.Attributes)
-	if !hasVerifiedContact(attrs) {
+	cfg, err := await(ctx, config)
+	if err != nil {
+		return Decision{}, fmt.Errorf("describe new pool: %w", err)
+	}
+	s, err := m.rules.reshape(cfg, u, req.Username)
+	if reason, ok := isDecline(err); ok {
+		return decline(reason, ""), nil
+	} else if err != nil {
+		return Decision{}, err
+	}
+	if !hasVerifiedContact(s.attributes) {
 		return decline(NoVerifiedContact, ""), nil
 	}
 	return Decision{
-		Migrate:    true,
-		Reason:     Migrated,
-		Username:   u.Username,
-		Attributes: attrs,
+		Migrate: true, Reason: Migrated, Username: u.Username,
+		ResponseUsername: s.username, Attributes: s.attributes,
+		Dropped: s.dropped, Missing: s.missing,
 	}, nil
 }
 
@@ -238,13 +334,14 @@ func refused(err error) (Decision, error) {
 	return Decision{}, fmt.Errorf("sign in: %w", err)
 }
 
-// refuseStatus declines users who are not enabled and CONFIRMED. It does not
-// rely on the old pool's sign-in having refused them already.
-func refuseStatus(u User) (Decision, bool) {
+// refuseStatus declines users who are not enabled and in status allowed
+// (CONFIRMED, or FORCE_CHANGE_PASSWORD for a proven temporary password). It
+// does not rely on the old pool's sign-in having refused them already.
+func refuseStatus(u User, allowed string) (Decision, bool) {
 	switch {
 	case !u.Enabled:
 		return decline(UserDisabled, ""), false
-	case u.Status == StatusConfirmed:
+	case u.Status == allowed:
 		return Decision{}, true
 	case u.Status == StatusUnconfirmed:
 		return decline(UserNotConfirmed, ""), false

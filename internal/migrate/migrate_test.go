@@ -48,6 +48,36 @@ func (p *fakePool) GetUser(ctx context.Context, username string) (migrate.User, 
 	return p.user, p.getErr
 }
 
+// standardSchema is every standard attribute of a Cognito pool, plus
+// custom:tenant.
+var standardSchema = func() map[string]migrate.AttributeSpec {
+	m := map[string]migrate.AttributeSpec{}
+	for _, n := range []string{"sub", "name", "given_name", "family_name", "middle_name", "nickname", "preferred_username",
+		"profile", "picture", "website", "email", "email_verified", "gender", "birthdate", "zoneinfo", "locale",
+		"phone_number", "phone_number_verified", "address", "updated_at", "custom:tenant"} {
+		m[n] = migrate.AttributeSpec{}
+	}
+	m["sub"] = migrate.AttributeSpec{Required: true}
+	return m
+}()
+
+// fakeNewPool describes the new pool: cfg, or a username pool with the
+// standard schema when cfg is nil.
+type fakeNewPool struct {
+	cfg *migrate.PoolConfig
+	err error
+}
+
+func (f fakeNewPool) Config(ctx context.Context, poolID string) (migrate.PoolConfig, error) {
+	if f.err != nil {
+		return migrate.PoolConfig{}, f.err
+	}
+	if f.cfg != nil {
+		return *f.cfg, nil
+	}
+	return migrate.PoolConfig{Attributes: standardSchema, CaseSensitive: true, MFA: "OFF"}, nil
+}
+
 func confirmedUser(attrs map[string]string) migrate.User {
 	return migrate.User{Username: "alice", Enabled: true, Status: migrate.StatusConfirmed, Attributes: attrs}
 }
@@ -79,13 +109,13 @@ func TestAuthenticate(t *testing.T) {
 		{
 			name: "tokens and an enabled confirmed user migrate as CONFIRMED with every settable attribute",
 			pool: &fakePool{user: confirmedUser(aliceAttrs)},
-			want: migrate.Decision{Migrate: true, Reason: migrate.Migrated, Username: "alice",
+			want: migrate.Decision{Migrate: true, Reason: migrate.Migrated, Username: "alice", ResponseUsername: "alice",
 				Attributes: aliceTransferable, FinalStatus: migrate.FinalConfirmed},
 		},
 		{
 			name: "verified flags are copied as they are, never invented",
 			pool: &fakePool{user: confirmedUser(map[string]string{"email": "a@example.com", "email_verified": "false", "phone_number": "+15550100"})},
-			want: migrate.Decision{Migrate: true, Reason: migrate.Migrated, Username: "alice",
+			want: migrate.Decision{Migrate: true, Reason: migrate.Migrated, Username: "alice", ResponseUsername: "alice",
 				Attributes:  map[string]string{"email": "a@example.com", "email_verified": "false", "phone_number": "+15550100"},
 				FinalStatus: migrate.FinalConfirmed},
 		},
@@ -140,10 +170,21 @@ func TestAuthenticate(t *testing.T) {
 			want: migrate.Decision{Reason: migrate.ChallengeRequired, Detail: "SMS_MFA"},
 		},
 		{
-			name: "a temporary password is never turned into CONFIRMED",
+			name: "a temporary password is never turned into CONFIRMED: it migrates as RESET_REQUIRED",
 			pool: &fakePool{signIn: migrate.SignIn{Challenge: "NEW_PASSWORD_REQUIRED"},
-				user: migrate.User{Username: "alice", Enabled: true, Status: migrate.StatusForceChangePassword}},
-			want: migrate.Decision{Reason: migrate.ChallengeRequired, Detail: "NEW_PASSWORD_REQUIRED"},
+				user: migrate.User{Username: "alice", Enabled: true, Status: migrate.StatusForceChangePassword, Attributes: aliceAttrs}},
+			want: migrate.Decision{Migrate: true, Reason: migrate.Migrated, Username: "alice", ResponseUsername: "alice",
+				Attributes: aliceTransferable, FinalStatus: migrate.FinalResetRequired, Detail: "NEW_PASSWORD_REQUIRED"},
+		},
+		{
+			name: "a temporary-password challenge for a user not in FORCE_CHANGE_PASSWORD",
+			pool: &fakePool{signIn: migrate.SignIn{Challenge: "NEW_PASSWORD_REQUIRED"}, user: confirmedUser(aliceAttrs)},
+			want: migrate.Decision{Reason: migrate.UnsupportedStatus, Detail: migrate.StatusConfirmed},
+		},
+		{
+			name: "a custom challenge is declined",
+			pool: &fakePool{signIn: migrate.SignIn{Challenge: "CUSTOM_CHALLENGE"}, user: confirmedUser(aliceAttrs)},
+			want: migrate.Decision{Reason: migrate.ChallengeRequired, Detail: "CUSTOM_CHALLENGE"},
 		},
 		{
 			name: "tokens but the lookup no longer finds the user",
@@ -153,8 +194,8 @@ func TestAuthenticate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m := migrate.New(tt.pool)
-			got, err := m.Authenticate(context.Background(), "alice", "correct horse")
+			m := migrate.New(tt.pool, fakeNewPool{}, migrate.Rules{})
+			got, err := m.Authenticate(context.Background(), migrate.Request{NewPoolID: "eu-west-2_New", Username: "alice", Password: "correct horse"})
 			if err != nil {
 				t.Fatalf("Authenticate() error = %v, want a decision", err)
 			}
@@ -166,10 +207,10 @@ func TestAuthenticate(t *testing.T) {
 }
 
 func TestAuthenticateWrongPasswordAndUnknownUserLookAlike(t *testing.T) {
-	wrong := migrate.New(&fakePool{signInErr: migrate.ErrBadCredentials, user: confirmedUser(aliceAttrs)})
-	unknown := migrate.New(&fakePool{signInErr: migrate.ErrUserNotFound, getErr: migrate.ErrUserNotFound})
-	a, errA := wrong.Authenticate(context.Background(), "alice", "wrong")
-	b, errB := unknown.Authenticate(context.Background(), "nobody", "wrong")
+	wrong := migrate.New(&fakePool{signInErr: migrate.ErrBadCredentials, user: confirmedUser(aliceAttrs)}, fakeNewPool{}, migrate.Rules{})
+	unknown := migrate.New(&fakePool{signInErr: migrate.ErrUserNotFound, getErr: migrate.ErrUserNotFound}, fakeNewPool{}, migrate.Rules{})
+	a, errA := wrong.Authenticate(context.Background(), migrate.Request{NewPoolID: "eu-west-2_New", Username: "alice", Password: "wrong"})
+	b, errB := unknown.Authenticate(context.Background(), migrate.Request{NewPoolID: "eu-west-2_New", Username: "nobody", Password: "wrong"})
 	if errA != nil || errB != nil {
 		t.Fatalf("errors = %v, %v; want none", errA, errB)
 	}
@@ -187,7 +228,7 @@ func TestAuthenticateWrongPasswordAndUnknownUserLookAlike(t *testing.T) {
 func TestAuthenticateEmptyInputTouchesNothing(t *testing.T) {
 	for _, in := range [][2]string{{"", "pw"}, {"alice", ""}} {
 		pool := &fakePool{user: confirmedUser(aliceAttrs)}
-		got, err := migrate.New(pool).Authenticate(context.Background(), in[0], in[1])
+		got, err := migrate.New(pool, fakeNewPool{}, migrate.Rules{}).Authenticate(context.Background(), migrate.Request{NewPoolID: "eu-west-2_New", Username: in[0], Password: in[1]})
 		if err != nil || got.Migrate || got.Reason != migrate.EmptyInput {
 			t.Errorf("Authenticate(%q, %q) = %+v, %v; want declined %q", in[0], in[1], got, err, migrate.EmptyInput)
 		}
@@ -207,7 +248,7 @@ func TestAuthenticateOneRoundTrip(t *testing.T) {
 	defer cancel()
 	done := make(chan error, 1)
 	go func() {
-		_, err := migrate.New(pool).Authenticate(ctx, "alice", "pw")
+		_, err := migrate.New(pool, fakeNewPool{}, migrate.Rules{}).Authenticate(ctx, migrate.Request{NewPoolID: "eu-west-2_New", Username: "alice", Password: "pw"})
 		done <- err
 	}()
 	select {
@@ -231,7 +272,7 @@ func TestAuthenticateFaults(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := migrate.New(tt.pool).Authenticate(context.Background(), "alice", "pw")
+			got, err := migrate.New(tt.pool, fakeNewPool{}, migrate.Rules{}).Authenticate(context.Background(), migrate.Request{NewPoolID: "eu-west-2_New", Username: "alice", Password: "pw"})
 			if !errors.Is(err, boom) {
 				t.Fatalf("Authenticate() error = %v, want %v", err, boom)
 			}
@@ -246,7 +287,7 @@ func TestAuthenticateLookupFaultIgnoredWhenSignInRefuses(t *testing.T) {
 	// A failing lookup must not turn a wrong password into a fault (which
 	// would answer differently from an unknown user).
 	pool := &fakePool{signInErr: migrate.ErrBadCredentials, getErr: errors.New("throttled")}
-	got, err := migrate.New(pool).Authenticate(context.Background(), "alice", "pw")
+	got, err := migrate.New(pool, fakeNewPool{}, migrate.Rules{}).Authenticate(context.Background(), migrate.Request{NewPoolID: "eu-west-2_New", Username: "alice", Password: "pw"})
 	if err != nil || got.Reason != migrate.BadCredentials {
 		t.Errorf("Authenticate() = %+v, %v; want declined %q", got, err, migrate.BadCredentials)
 	}
@@ -261,12 +302,12 @@ func TestForgotPassword(t *testing.T) {
 		{
 			name: "enabled confirmed user with a verified email moves without a final status",
 			pool: &fakePool{user: confirmedUser(aliceAttrs)},
-			want: migrate.Decision{Migrate: true, Reason: migrate.Migrated, Username: "alice", Attributes: aliceTransferable},
+			want: migrate.Decision{Migrate: true, Reason: migrate.Migrated, Username: "alice", ResponseUsername: "alice", Attributes: aliceTransferable},
 		},
 		{
 			name: "a verified phone is enough",
 			pool: &fakePool{user: confirmedUser(map[string]string{"phone_number": "+15550100", "phone_number_verified": "true", "email": "a@example.com", "email_verified": "false"})},
-			want: migrate.Decision{Migrate: true, Reason: migrate.Migrated, Username: "alice",
+			want: migrate.Decision{Migrate: true, Reason: migrate.Migrated, Username: "alice", ResponseUsername: "alice",
 				Attributes: map[string]string{"phone_number": "+15550100", "phone_number_verified": "true", "email": "a@example.com", "email_verified": "false"}},
 		},
 		{
@@ -307,7 +348,7 @@ func TestForgotPassword(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := migrate.New(tt.pool).ForgotPassword(context.Background(), "alice")
+			got, err := migrate.New(tt.pool, fakeNewPool{}, migrate.Rules{}).ForgotPassword(context.Background(), migrate.Request{NewPoolID: "eu-west-2_New", Username: "alice"})
 			if err != nil {
 				t.Fatalf("ForgotPassword() error = %v, want a decision", err)
 			}
@@ -328,7 +369,7 @@ func TestForgotPassword(t *testing.T) {
 
 func TestForgotPasswordFault(t *testing.T) {
 	boom := errors.New("connection reset")
-	got, err := migrate.New(&fakePool{getErr: boom}).ForgotPassword(context.Background(), "alice")
+	got, err := migrate.New(&fakePool{getErr: boom}, fakeNewPool{}, migrate.Rules{}).ForgotPassword(context.Background(), migrate.Request{NewPoolID: "eu-west-2_New", Username: "alice"})
 	if !errors.Is(err, boom) || got.Migrate {
 		t.Errorf("ForgotPassword() = %+v, %v; want fault %v", got, err, boom)
 	}

@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -45,6 +46,9 @@ type Options struct {
 	TriggerEnv map[string]string
 	// Log receives the emulators' output; nil discards it.
 	Log io.Writer
+	// NewPoolCustomAttributes are the new pool's custom attributes, without
+	// the "custom:" prefix; nil means the old pool's ("tenant").
+	NewPoolCustomAttributes []string
 }
 
 // Rehearsal is a running old pool, function and new pool.
@@ -74,37 +78,46 @@ func Start(ctx context.Context, opts Options) (r *Rehearsal, err error) {
 		return r, fmt.Errorf("start old pool: %w", err)
 	}
 	r.oldClient = r.Old.Client()
-	if r.OldPoolID, r.OldClientID, err = createPool(ctx, r.oldClient, "old-pool", types.ExplicitAuthFlowsTypeAllowAdminUserPasswordAuth); err != nil {
+	if r.OldPoolID, r.OldClientID, err = createPool(ctx, r.oldClient, "old-pool", types.ExplicitAuthFlowsTypeAllowAdminUserPasswordAuth, "tenant"); err != nil {
 		return r, fmt.Errorf("old pool: %w", err)
 	}
 
-	if err = r.startTrigger(ctx, opts); err != nil {
+	// The function needs the new pool's address (it reads its schema) and
+	// the new pool needs the function's: reserve the function's port first.
+	port, err := freePort()
+	if err != nil {
 		return r, err
 	}
-
+	r.TriggerURL = fmt.Sprintf("http://127.0.0.1:%d/2015-03-31/functions/%s/invocations", port, FunctionName)
 	if r.New, err = cognitolocal.Start(ctx, cognitolocal.Options{
 		UserMigrationFunction: FunctionName,
-		LambdaEndpoint:        strings.TrimSuffix(r.TriggerURL, "/2015-03-31/functions/"+FunctionName+"/invocations"),
+		LambdaEndpoint:        fmt.Sprintf("http://127.0.0.1:%d", port),
 		Log:                   prefix(opts.Log, "new pool | "),
 	}); err != nil {
 		return r, fmt.Errorf("start new pool: %w", err)
 	}
 	r.newClient = r.New.Client()
-	if r.NewPoolID, r.NewClientID, err = createPool(ctx, r.newClient, "new-pool", types.ExplicitAuthFlowsTypeAllowUserPasswordAuth); err != nil {
+	custom := opts.NewPoolCustomAttributes
+	if custom == nil {
+		custom = []string{"tenant"}
+	}
+	if r.NewPoolID, r.NewClientID, err = createPool(ctx, r.newClient, "new-pool", types.ExplicitAuthFlowsTypeAllowUserPasswordAuth, custom...); err != nil {
 		return r, fmt.Errorf("new pool: %w", err)
+	}
+	if err = r.startTrigger(ctx, opts, port); err != nil {
+		return r, err
 	}
 	return r, nil
 }
 
-// createPool makes a username-only pool with a custom:tenant attribute and
-// one app client allowing flow.
-func createPool(ctx context.Context, c *cip.Client, name string, flow types.ExplicitAuthFlowsType) (poolID, clientID string, err error) {
-	pool, err := c.CreateUserPool(ctx, &cip.CreateUserPoolInput{
-		PoolName: aws.String(name),
-		Schema: []types.SchemaAttributeType{{
-			Name: aws.String("tenant"), AttributeDataType: types.AttributeDataTypeString, Mutable: aws.Bool(true),
-		}},
-	})
+// createPool makes a username-only pool with the custom attributes named
+// and one app client allowing flow.
+func createPool(ctx context.Context, c *cip.Client, name string, flow types.ExplicitAuthFlowsType, custom ...string) (poolID, clientID string, err error) {
+	var schema []types.SchemaAttributeType
+	for _, n := range custom {
+		schema = append(schema, types.SchemaAttributeType{Name: aws.String(n), AttributeDataType: types.AttributeDataTypeString, Mutable: aws.Bool(true)})
+	}
+	pool, err := c.CreateUserPool(ctx, &cip.CreateUserPoolInput{PoolName: aws.String(name), Schema: schema})
 	if err != nil {
 		return "", "", fmt.Errorf("create user pool: %w", err)
 	}
@@ -120,14 +133,17 @@ func createPool(ctx context.Context, c *cip.Client, name string, flow types.Expl
 	return poolID, aws.ToString(client.UserPoolClient.ClientId), nil
 }
 
-// startTrigger runs the binary with -listen on a free port and waits for its
+// startTrigger runs the binary with -listen on port and waits for its
 // "listening" line.
-func (r *Rehearsal) startTrigger(ctx context.Context, opts Options) error {
+func (r *Rehearsal) startTrigger(ctx context.Context, opts Options, port int) error {
 	env := map[string]string{
 		"OLD_USER_POOL_ID":       r.OldPoolID,
 		"OLD_CLIENT_ID":          r.OldClientID,
 		"OLD_USER_POOL_ENDPOINT": r.Old.URL,
 		"DECLINE_RESPONSE":       "error",
+		// The new pool is in the function's own account: the SDK's usual
+		// endpoint variable points at it.
+		"AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER": r.New.URL,
 		// The SDK signs every request, so it needs credentials and a region,
 		// and nothing from this machine's own AWS configuration.
 		"AWS_ACCESS_KEY_ID":           "AKIDREHEARSAL",
@@ -140,7 +156,7 @@ func (r *Rehearsal) startTrigger(ctx context.Context, opts Options) error {
 	for k, v := range opts.TriggerEnv {
 		env[k] = v
 	}
-	cmd := exec.Command(opts.Bootstrap, "-listen", "127.0.0.1:0")
+	cmd := exec.Command(opts.Bootstrap, "-listen", fmt.Sprintf("127.0.0.1:%d", port))
 	cmd.Env = cleanEnv(env)
 	cmd.Stdout = r.triggerOut
 	cmd.Stderr = r.triggerOut
@@ -158,7 +174,9 @@ func (r *Rehearsal) startTrigger(ctx context.Context, opts Options) error {
 	defer tick.Stop()
 	for {
 		if url := listeningURL(r.triggerOut.String()); url != "" {
-			r.TriggerURL = url
+			if url != r.TriggerURL {
+				return fmt.Errorf("migrate-trigger listens at %s, want %s", url, r.TriggerURL)
+			}
 			return nil
 		}
 		select {
@@ -397,4 +415,14 @@ func (pw *prefixWriter) Write(b []byte) (int, error) {
 		}
 	}
 	return len(b), nil
+}
+
+// freePort returns a loopback port nobody listens on right now.
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("find a free port: %w", err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
 }

@@ -9,8 +9,10 @@ import (
 	"log/slog"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 
+	"github.com/cognito-migrate/cognito-migrate/internal/migrate"
 	"github.com/cognito-migrate/cognito-migrate/internal/trigger"
 )
 
@@ -25,6 +27,12 @@ const (
 	EnvOldExternalID       = "OLD_EXTERNAL_ID"
 	EnvOldClientSecretARN  = "OLD_CLIENT_SECRET_ARN"
 	EnvOldClientSecret     = "OLD_CLIENT_SECRET"
+	EnvAttributeMap        = "ATTRIBUTE_MAP"
+	EnvExcludeAttributes   = "EXCLUDE_ATTRIBUTES"
+	EnvLegacySubAttribute  = "LEGACY_SUB_ATTRIBUTE"
+	EnvMFAPolicy           = "MFA_POLICY"
+	EnvEnforcePassword     = "ENFORCE_PASSWORD_POLICY"
+	EnvTrustEmail          = "TRUST_EMAIL"
 	EnvDeclineResponse     = "DECLINE_RESPONSE"
 	EnvLogLevel            = "LOG_LEVEL"
 )
@@ -36,6 +44,7 @@ func Names() []string {
 	return []string{
 		EnvOldUserPoolID, EnvOldClientID, EnvOldUserPoolRegion, EnvOldUserPoolEndpoint,
 		EnvOldRoleARN, EnvOldExternalID, EnvOldClientSecretARN, EnvOldClientSecret,
+		EnvAttributeMap, EnvExcludeAttributes, EnvLegacySubAttribute, EnvMFAPolicy, EnvEnforcePassword, EnvTrustEmail,
 		EnvDeclineResponse, EnvLogLevel,
 	}
 }
@@ -58,8 +67,11 @@ type Settings struct {
 	// At most one is set.
 	OldClientSecretARN string
 	OldClientSecret    Secret
-	Decline            trigger.DeclineMode
-	LogLevel           string
+	// Rules shape the migrated user (ATTRIBUTE_MAP, EXCLUDE_ATTRIBUTES,
+	// LEGACY_SUB_ATTRIBUTE, MFA_POLICY, ENFORCE_PASSWORD_POLICY, TRUST_EMAIL).
+	Rules    migrate.Rules
+	Decline  trigger.DeclineMode
+	LogLevel string
 }
 
 // Secret is a value that must not be printed: fmt and log/slog show it as
@@ -167,6 +179,8 @@ func Load(getenv func(string) string) (Settings, error) {
 		bad(EnvOldClientSecretARN, "%q is not a Secrets Manager secret ARN, e.g. arn:aws:secretsmanager:eu-west-1:222222222222:secret:old-client-AbCdEf", s.OldClientSecretARN)
 	}
 
+	s.Rules = loadRules(get, bad)
+
 	switch s.Decline {
 	case "":
 		s.Decline = trigger.DeclineEmpty
@@ -195,4 +209,95 @@ func SecretRegion(arn string) string {
 		return m[1]
 	}
 	return ""
+}
+
+// attributeName is Cognito's attribute name pattern, at most 32 characters
+// ("custom:" and 20 for custom attributes).
+var attributeName = regexp.MustCompile(`^[\p{L}\p{M}\p{S}\p{N}\p{P}]{1,32}$`)
+
+// reserved attribute names that can never be written to a new user.
+func reserved(name string) bool {
+	return name == "sub" || name == "identities" || name == "username" || strings.HasPrefix(name, "cognito:")
+}
+
+func validAttribute(name string) bool {
+	if !attributeName.MatchString(name) {
+		return false
+	}
+	if rest, ok := strings.CutPrefix(name, "custom:"); ok {
+		return rest != "" && len(rest) <= 20
+	}
+	return true
+}
+
+// loadRules reads the settings that shape a migrated user.
+func loadRules(get func(string) string, bad func(name, format string, args ...any)) migrate.Rules {
+	var r migrate.Rules
+	if v := get(EnvAttributeMap); v != "" {
+		r.Rename = map[string]string{}
+		targets := map[string]string{}
+		for _, pair := range strings.Split(v, ",") {
+			from, to, ok := strings.Cut(strings.TrimSpace(pair), "=")
+			from, to = strings.TrimSpace(from), strings.TrimSpace(to)
+			switch {
+			case !ok || from == "" || to == "":
+				bad(EnvAttributeMap, "%q is not old=new; write pairs like custom:tenant=custom:org_id,given_name=name", pair)
+			case !validAttribute(from) || !validAttribute(to):
+				bad(EnvAttributeMap, "%q: attribute names are at most 32 characters (custom: and 20), without spaces", pair)
+			case from == "sub":
+				bad(EnvAttributeMap, "%q: to keep the old sub, set %s instead", pair, EnvLegacySubAttribute)
+			case reserved(from) || reserved(to):
+				bad(EnvAttributeMap, "%q: sub, identities, username and cognito:* cannot be copied or written", pair)
+			case r.Rename[from] != "":
+				bad(EnvAttributeMap, "%s is mapped twice", from)
+			case targets[to] != "":
+				bad(EnvAttributeMap, "%s and %s both map to %s", targets[to], from, to)
+			default:
+				r.Rename[from] = to
+				targets[to] = from
+			}
+		}
+	}
+	if v := get(EnvExcludeAttributes); v != "" {
+		for _, name := range strings.Split(v, ",") {
+			name = strings.TrimSpace(name)
+			if !validAttribute(name) {
+				bad(EnvExcludeAttributes, "%q is not an attribute name; write a comma-separated list like custom:internal_flag,nickname", name)
+				continue
+			}
+			r.Exclude = append(r.Exclude, name)
+		}
+	}
+	if v := get(EnvLegacySubAttribute); v != "" {
+		if !strings.HasPrefix(v, "custom:") || !validAttribute(v) {
+			bad(EnvLegacySubAttribute, "%q must be a custom attribute of the new pool, e.g. custom:legacy_sub (custom: and at most 20 characters)", v)
+		}
+		if _, renamed := r.Rename[v]; renamed {
+			bad(EnvLegacySubAttribute, "%s is also a source in %s", v, EnvAttributeMap)
+		}
+		r.LegacySub = v
+	}
+	switch v := strings.ToLower(get(EnvMFAPolicy)); migrate.MFAPolicy(v) {
+	case "", migrate.MFADeny:
+		r.MFA = migrate.MFADeny
+	case migrate.MFAMigrate:
+		r.MFA = migrate.MFAMigrate
+	default:
+		bad(EnvMFAPolicy, "%q is not one of %q (default) or %q", v, migrate.MFADeny, migrate.MFAMigrate)
+	}
+	r.EnforcePasswordPolicy = boolean(get, bad, EnvEnforcePassword)
+	r.TrustEmail = boolean(get, bad, EnvTrustEmail)
+	return r
+}
+
+func boolean(get func(string) string, bad func(name, format string, args ...any), name string) bool {
+	v := get(name)
+	if v == "" {
+		return false
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		bad(name, "%q is not true or false", v)
+	}
+	return b
 }

@@ -1,12 +1,14 @@
 package settings_test
 
 import (
+	"fmt"
 	"os"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/cognito-migrate/cognito-migrate/internal/migrate"
 	"github.com/cognito-migrate/cognito-migrate/internal/settings"
 	"github.com/cognito-migrate/cognito-migrate/internal/trigger"
 )
@@ -25,7 +27,7 @@ func TestLoad(t *testing.T) {
 			name: "required only: region from the pool id, defaults",
 			env:  map[string]string{"OLD_USER_POOL_ID": "eu-west-1_AbCdEf123", "OLD_CLIENT_ID": "1ab23kqn9j6ncsimddqs13sgok"},
 			want: settings.Settings{OldUserPoolID: "eu-west-1_AbCdEf123", OldClientID: "1ab23kqn9j6ncsimddqs13sgok",
-				OldRegion: "eu-west-1", Decline: trigger.DeclineEmpty, LogLevel: "INFO"},
+				OldRegion: "eu-west-1", Decline: trigger.DeclineEmpty, LogLevel: "INFO", Rules: migrate.Rules{MFA: migrate.MFADeny}},
 		},
 		{
 			name: "explicit region and endpoint win",
@@ -33,19 +35,19 @@ func TestLoad(t *testing.T) {
 				"OLD_USER_POOL_REGION": "us-east-2", "OLD_USER_POOL_ENDPOINT": "http://127.0.0.1:9229",
 				"DECLINE_RESPONSE": "error", "LOG_LEVEL": "debug"},
 			want: settings.Settings{OldUserPoolID: "eu-west-1_AbCdEf123", OldClientID: "abc", OldRegion: "us-east-2",
-				OldEndpoint: "http://127.0.0.1:9229", Decline: trigger.DeclineError, LogLevel: "DEBUG"},
+				OldEndpoint: "http://127.0.0.1:9229", Decline: trigger.DeclineError, LogLevel: "DEBUG", Rules: migrate.Rules{MFA: migrate.MFADeny}},
 		},
 		{
 			name: "cognito-local pool ids",
 			env:  map[string]string{"OLD_USER_POOL_ID": "local_5Ej4ZrGc", "OLD_CLIENT_ID": "4ii2vn4n5ypbi4y33y8j2xmli"},
 			want: settings.Settings{OldUserPoolID: "local_5Ej4ZrGc", OldClientID: "4ii2vn4n5ypbi4y33y8j2xmli",
-				OldRegion: "local", Decline: trigger.DeclineEmpty, LogLevel: "INFO"},
+				OldRegion: "local", Decline: trigger.DeclineEmpty, LogLevel: "INFO", Rules: migrate.Rules{MFA: migrate.MFADeny}},
 		},
 		{
 			name: "surrounding spaces are trimmed",
 			env:  map[string]string{"OLD_USER_POOL_ID": " us-gov-west-1_Ab1 ", "OLD_CLIENT_ID": "abc\n"},
 			want: settings.Settings{OldUserPoolID: "us-gov-west-1_Ab1", OldClientID: "abc",
-				OldRegion: "us-gov-west-1", Decline: trigger.DeclineEmpty, LogLevel: "INFO"},
+				OldRegion: "us-gov-west-1", Decline: trigger.DeclineEmpty, LogLevel: "INFO", Rules: migrate.Rules{MFA: migrate.MFADeny}},
 		},
 	}
 	for _, tt := range tests {
@@ -112,5 +114,48 @@ func TestNamesAreAllDocumented(t *testing.T) {
 		if !strings.Contains(string(readme), "| `"+name+"` |") {
 			t.Errorf("%s is not in the README's configuration table", name)
 		}
+	}
+}
+
+func TestLoadRules(t *testing.T) {
+	got, err := settings.Load(env(map[string]string{
+		"OLD_USER_POOL_ID": "eu-west-1_AbC", "OLD_CLIENT_ID": "abc",
+		"ATTRIBUTE_MAP":        " custom:tenant = custom:org_id , given_name=name",
+		"EXCLUDE_ATTRIBUTES":   "nickname, custom:internal",
+		"LEGACY_SUB_ATTRIBUTE": "custom:legacy_sub", "MFA_POLICY": "Migrate",
+		"ENFORCE_PASSWORD_POLICY": "true", "TRUST_EMAIL": "1",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := migrate.Rules{
+		Rename:  map[string]string{"custom:tenant": "custom:org_id", "given_name": "name"},
+		Exclude: []string{"nickname", "custom:internal"}, LegacySub: "custom:legacy_sub",
+		MFA: migrate.MFAMigrate, EnforcePasswordPolicy: true, TrustEmail: true,
+	}
+	if diff := cmp.Diff(want, got.Rules); diff != "" {
+		t.Errorf("Rules (-want +got):\n%s", diff)
+	}
+	defaults, err := settings.Load(env(map[string]string{"OLD_USER_POOL_ID": "eu-west-1_AbC", "OLD_CLIENT_ID": "abc"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(migrate.Rules{MFA: migrate.MFADeny}, defaults.Rules); diff != "" {
+		t.Errorf("default Rules (-want +got):\n%s", diff)
+	}
+}
+
+func TestSecretNeverPrinted(t *testing.T) {
+	s, err := settings.Load(env(map[string]string{"OLD_USER_POOL_ID": "eu-west-1_AbC", "OLD_CLIENT_ID": "abc", "OLD_CLIENT_SECRET": "hunter2-client-secret"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"%v", "%+v", "%#v", "%s"} {
+		if out := fmt.Sprintf(f, s); strings.Contains(out, "hunter2") {
+			t.Errorf("Sprintf(%q) shows the secret: %s", f, out)
+		}
+	}
+	if s.OldClientSecret.Reveal() != "hunter2-client-secret" {
+		t.Error("Reveal() lost the secret")
 	}
 }

@@ -53,8 +53,8 @@ const DefaultBudget = 3 * time.Second
 
 // Decider makes the migration decisions (migrate.Migrator).
 type Decider interface {
-	Authenticate(ctx context.Context, username, password string) (migrate.Decision, error)
-	ForgotPassword(ctx context.Context, username string) (migrate.Decision, error)
+	Authenticate(ctx context.Context, req migrate.Request) (migrate.Decision, error)
+	ForgotPassword(ctx context.Context, req migrate.Request) (migrate.Decision, error)
 }
 
 // Handler is the Lambda handler of the "Migrate user" trigger. It satisfies
@@ -112,11 +112,13 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) (out []byte, err e
 	defer cancel()
 
 	var d migrate.Decision
+	req := migrate.Request{NewPoolID: ev.UserPoolID, Username: ev.UserName, Password: ev.Request.Password}
 	switch ev.TriggerSource {
 	case SourceAuthentication:
-		d, err = h.decider.Authenticate(ctx, ev.UserName, ev.Request.Password)
+		d, err = h.decider.Authenticate(ctx, req)
 	case SourceForgotPassword:
-		d, err = h.decider.ForgotPassword(ctx, ev.UserName)
+		req.Password = "" // forgot-password events carry none; never trust one that does
+		d, err = h.decider.ForgotPassword(ctx, req)
 	default:
 		rec.outcome, rec.errKind, rec.err = "error", "invalid_event", fmt.Errorf("unsupported trigger source %q", ev.TriggerSource)
 		return nil, failure(ErrorTypeInvalid, InvalidMessage)
@@ -136,7 +138,7 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) (out []byte, err e
 		return append([]byte(nil), payload...), nil
 	}
 	rec.outcome = "migrated"
-	out, err = ev.Encode(response(ev, d))
+	out, err = ev.Encode(response(d))
 	if err != nil {
 		rec.outcome, rec.errKind, rec.err = "error", "encode", err
 		return nil, failure(ErrorTypeUnavailable, UnavailableMessage)
@@ -145,23 +147,24 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) (out []byte, err e
 }
 
 // response is what Cognito needs to create the user the decision describes.
-func response(ev *Event, d migrate.Decision) Response {
+func response(d migrate.Decision) Response {
 	attrs := d.Attributes
-	// Cognito wants "username" left out or equal to what was typed, except
-	// for alias sign-ins (handled with the new pool's schema). Sending it
-	// when it equals the old username keeps the username explicit.
-	if d.Username != "" && d.Username == ev.UserName {
+	if d.ResponseUsername != "" {
+		// Cognito wants "username" left out or equal to what was typed,
+		// except for alias sign-ins, where it is the real username and the
+		// typed value goes into the alias attribute (the decision did that).
 		attrs = make(map[string]string, len(d.Attributes)+1)
 		for k, v := range d.Attributes {
 			attrs[k] = v
 		}
-		attrs["username"] = d.Username
+		attrs["username"] = d.ResponseUsername
 	}
 	return Response{
 		UserAttributes:  attrs,
 		FinalUserStatus: string(d.FinalStatus),
 		// A silent move: the user already knows their account.
 		MessageAction: "SUPPRESS",
+		EnableSMSMFA:  d.EnableSMSMFA,
 	}
 }
 
@@ -221,6 +224,17 @@ func (h *Handler) logDecision(ctx context.Context, r record, took time.Duration)
 			slog.String("finalUserStatus", string(r.decision.FinalStatus)),
 			slog.Int("attributes", len(r.decision.Attributes)),
 		)
+		if r.decision.EnableSMSMFA {
+			attrs = append(attrs, slog.Bool("enableSMSMFA", true))
+		}
+	}
+	// Names only, never values: what the new pool's schema could not take,
+	// and which of its required attributes the user lacks.
+	if len(r.decision.Dropped) > 0 {
+		attrs = append(attrs, slog.Any("droppedAttributes", r.decision.Dropped))
+	}
+	if len(r.decision.Missing) > 0 {
+		attrs = append(attrs, slog.Any("missingRequiredAttributes", r.decision.Missing))
 	}
 	level := slog.LevelInfo
 	if r.err != nil {

@@ -49,13 +49,13 @@ func (f *fakeDecider) note(call string, ctx context.Context) {
 	}
 }
 
-func (f *fakeDecider) Authenticate(ctx context.Context, username, pw string) (migrate.Decision, error) {
-	f.note("Authenticate "+username+" "+pw, ctx)
+func (f *fakeDecider) Authenticate(ctx context.Context, req migrate.Request) (migrate.Decision, error) {
+	f.note("Authenticate "+req.NewPoolID+" "+req.Username+" "+req.Password, ctx)
 	return f.decision, f.err
 }
 
-func (f *fakeDecider) ForgotPassword(ctx context.Context, username string) (migrate.Decision, error) {
-	f.note("ForgotPassword "+username, ctx)
+func (f *fakeDecider) ForgotPassword(ctx context.Context, req migrate.Request) (migrate.Decision, error) {
+	f.note("ForgotPassword "+req.NewPoolID+" "+req.Username+" "+req.Password, ctx)
 	return f.decision, f.err
 }
 
@@ -75,7 +75,7 @@ func newHandler(d trigger.Decider, opts ...trigger.Option) (*trigger.Handler, *b
 }
 
 var migrated = migrate.Decision{
-	Migrate: true, Reason: migrate.Migrated, Username: "alice",
+	Migrate: true, Reason: migrate.Migrated, Username: "alice", ResponseUsername: "alice",
 	Attributes:  map[string]string{"email": "alice@example.com", "email_verified": "true", "custom:tenant": "acme"},
 	FinalStatus: migrate.FinalConfirmed,
 }
@@ -132,7 +132,7 @@ func TestMigratedSignIn(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Invoke() error = %v", err)
 	}
-	if want := []string{"Authenticate alice " + password}; !cmp.Equal(d.calls, want) {
+	if want := []string{"Authenticate eu-west-1_aaBBcC8dd alice " + password}; !cmp.Equal(d.calls, want) {
 		t.Errorf("decider calls = %q, want %q", d.calls, want)
 	}
 
@@ -174,19 +174,76 @@ func TestMigratedSignIn(t *testing.T) {
 	assertNoSecrets(t, logs)
 }
 
-func TestUsernameOnlyWhenItIsWhatWasTyped(t *testing.T) {
-	// The user typed an alias (their email); Cognito requires "username" to
-	// be left out or equal to what was typed.
+func TestResponseUsernameFromDecision(t *testing.T) {
+	for _, tt := range []struct {
+		name, responseUsername string
+		want                   any
+	}{
+		{"left out: the typed name becomes the username", "", nil},
+		{"alias sign-in: the real username", "alice-real", "alice-real"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			d := migrated
+			d.ResponseUsername = tt.responseUsername
+			h, _ := newHandler(&fakeDecider{decision: d})
+			out, err := h.Invoke(context.Background(), fixture(t, "authentication.json"))
+			if err != nil {
+				t.Fatalf("Invoke() error = %v", err)
+			}
+			attrs := decode(t, out)["response"].(map[string]any)["userAttributes"].(map[string]any)
+			if attrs["username"] != tt.want {
+				t.Errorf("userAttributes.username = %v, want %v", attrs["username"], tt.want)
+			}
+			if len(migrated.Attributes) != 3 {
+				t.Errorf("the decision's attributes were modified: %v", migrated.Attributes)
+			}
+		})
+	}
+}
+
+func TestEnableSMSMFA(t *testing.T) {
+	d := migrated
+	d.EnableSMSMFA = true
+	h, _ := newHandler(&fakeDecider{decision: d})
+	out, err := h.Invoke(context.Background(), fixture(t, "authentication.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := decode(t, out)["response"].(map[string]any)["enableSMSMFA"]; got != true {
+		t.Errorf("enableSMSMFA = %v, want true", got)
+	}
+	h, _ = newHandler(&fakeDecider{decision: migrated})
+	out, _ = h.Invoke(context.Background(), fixture(t, "authentication.json"))
+	if _, ok := decode(t, out)["response"].(map[string]any)["enableSMSMFA"]; ok {
+		t.Error("enableSMSMFA sent when the decision does not ask for it")
+	}
+}
+
+func TestDroppedAndMissingAttributeNamesLogged(t *testing.T) {
+	d := migrated
+	d.Dropped, d.Missing = []string{"custom:shoe_size"}, []string{"family_name"}
+	h, logs := newHandler(&fakeDecider{decision: d})
+	if _, err := h.Invoke(context.Background(), fixture(t, "authentication.json")); err != nil {
+		t.Fatal(err)
+	}
+	line := logLine(t, logs)
+	if diff := cmp.Diff([]any{"custom:shoe_size"}, line["droppedAttributes"]); diff != "" {
+		t.Errorf("droppedAttributes (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]any{"family_name"}, line["missingRequiredAttributes"]); diff != "" {
+		t.Errorf("missingRequiredAttributes (-want +got):\n%s", diff)
+	}
+}
+
+func TestForgotPasswordNeverPassesAPassword(t *testing.T) {
 	d := &fakeDecider{decision: migrated}
 	h, _ := newHandler(d)
-	in := bytes.Replace(fixture(t, "authentication.json"), []byte(`"userName": "alice"`), []byte(`"userName": "alice@example.com"`), 1)
-	out, err := h.Invoke(context.Background(), in)
-	if err != nil {
-		t.Fatalf("Invoke() error = %v", err)
+	in := bytes.Replace(fixture(t, "forgot-password.json"), []byte(`"request":  {`), []byte(`"request":  {"password": "smuggled",`), 1)
+	if _, err := h.Invoke(context.Background(), in); err != nil {
+		t.Fatal(err)
 	}
-	attrs := decode(t, out)["response"].(map[string]any)["userAttributes"].(map[string]any)
-	if u, ok := attrs["username"]; ok {
-		t.Errorf("userAttributes.username = %v, want it left out when the user typed an alias", u)
+	if want := []string{"ForgotPassword eu-west-1_aaBBcC8dd alice "}; !cmp.Equal(d.calls, want) {
+		t.Errorf("decider calls = %q, want %q", d.calls, want)
 	}
 }
 
@@ -199,7 +256,7 @@ func TestMigratedForgotPassword(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Invoke() error = %v", err)
 	}
-	if want := []string{"ForgotPassword alice"}; !cmp.Equal(d.calls, want) {
+	if want := []string{"ForgotPassword eu-west-1_aaBBcC8dd alice "}; !cmp.Equal(d.calls, want) {
 		t.Errorf("decider calls = %q, want %q", d.calls, want)
 	}
 	resp := decode(t, out)["response"].(map[string]any)
@@ -324,7 +381,7 @@ func TestToleratesSeedConsoleEvent(t *testing.T) {
 	if _, err := h.Invoke(context.Background(), fixture(t, "seed-console-test-event.json")); err != nil {
 		t.Fatalf("Invoke() error = %v", err)
 	}
-	if want := []string{"Authenticate alice " + password}; !cmp.Equal(d.calls, want) {
+	if want := []string{"Authenticate ENTER-SOURCE-APP-CLIENT-ID alice " + password}; !cmp.Equal(d.calls, want) {
 		t.Errorf("decider calls = %q, want %q", d.calls, want)
 	}
 }
