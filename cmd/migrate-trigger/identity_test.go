@@ -137,3 +137,71 @@ func TestIdentitySettingsValidated(t *testing.T) {
 		})
 	}
 }
+
+// oldUser is an old pool holding u, behind a client without a secret.
+func oldUser(t *testing.T, u cognitotest.User) *cognitotest.Fake {
+	f := cognitotest.New(t)
+	f.AddPool(cognitotest.Pool{ID: oldPoolID})
+	f.AddClient(cognitotest.AppClient{PoolID: oldPoolID, ID: oldClientID, Flows: []string{"ALLOW_ADMIN_USER_PASSWORD_AUTH"}})
+	f.AddUser(oldPoolID, u)
+	return f
+}
+
+func TestChallengesPasswordPolicyAndTrustOverTheWire(t *testing.T) {
+	mfaUser := cognitotest.User{Username: "alice", Password: password, Enabled: true, Status: "CONFIRMED",
+		Challenge: "SMS_MFA", MFASettings: []string{"SMS_MFA"}, PreferredMFA: "SMS_MFA",
+		Attributes: map[string]string{"phone_number": "+15550100", "phone_number_verified": "true"}}
+	tempUser := cognitotest.User{Username: "alice", Password: password, Enabled: true, Status: "FORCE_CHANGE_PASSWORD",
+		Attributes: map[string]string{"email": "alice@example.com", "email_verified": "true"}}
+	plainUser := cognitotest.User{Username: "alice", Password: password, Enabled: true, Status: "CONFIRMED",
+		Attributes: map[string]string{"email": "alice@example.com", "email_verified": "false"}}
+	strict := map[string]any{"MfaConfiguration": "OPTIONAL", "Policies": map[string]any{"PasswordPolicy": map[string]any{
+		"MinimumLength": 32, "RequireUppercase": true, "RequireLowercase": true, "RequireNumbers": true, "RequireSymbols": true}}}
+
+	tests := []struct {
+		name string
+		user cognitotest.User
+		env  map[string]string
+		want map[string]any // response fields; nil = declined (event unchanged)
+	}{
+		{"SMS MFA, MFA_POLICY unset: declined", mfaUser, nil, nil},
+		{"SMS MFA, MFA_POLICY=migrate: confirmed with SMS MFA on", mfaUser, map[string]string{"MFA_POLICY": "migrate"},
+			map[string]any{"finalUserStatus": "CONFIRMED", "enableSMSMFA": true}},
+		{"temporary password: RESET_REQUIRED", tempUser, nil, map[string]any{"finalUserStatus": "RESET_REQUIRED"}},
+		{"password fails the new policy, enforced: RESET_REQUIRED", plainUser, map[string]string{"ENFORCE_PASSWORD_POLICY": "true"},
+			map[string]any{"finalUserStatus": "RESET_REQUIRED"}},
+		{"password fails the new policy, not enforced: CONFIRMED", plainUser, nil, map[string]any{"finalUserStatus": "CONFIRMED"}},
+		{"unverified email stays unverified", plainUser, nil, map[string]any{"email_verified": "false"}},
+		{"TRUST_EMAIL verifies it", plainUser, map[string]string{"TRUST_EMAIL": "true"}, map[string]any{"email_verified": "true"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			awsEnv(t)
+			startNewPool(t, withSchema(nil, strict))
+			f := oldUser(t, tt.user)
+			env := map[string]string{"OLD_USER_POOL_ID": oldPoolID, "OLD_CLIENT_ID": oldClientID, "OLD_USER_POOL_ENDPOINT": f.URL}
+			for k, v := range tt.env {
+				env[k] = v
+			}
+			tr := startTrigger(t, env)
+			_, out := tr.invoke(t, event("UserMigration_Authentication", "alice", password))
+			resp := out["response"].(map[string]any)
+			if tt.want == nil {
+				if resp["userAttributes"] != nil || resp["finalUserStatus"] != nil {
+					t.Errorf("response = %v, want the event unchanged (declined)", resp)
+				}
+				return
+			}
+			attrs, _ := resp["userAttributes"].(map[string]any)
+			for k, want := range tt.want {
+				got := resp[k]
+				if k == "email_verified" {
+					got = attrs[k]
+				}
+				if got != want {
+					t.Errorf("%s = %v, want %v (response %v)", k, got, want, resp)
+				}
+			}
+		})
+	}
+}
