@@ -55,7 +55,13 @@ func run(ctx context.Context, out io.Writer, verbose bool) error {
 	if verbose {
 		logs = out
 	}
-	r, err := rehearsal.Start(ctx, rehearsal.Options{Bootstrap: bin, Log: logs})
+	// The new pool keeps each user's old sub in custom:legacy_sub, so data
+	// keyed on it can be re-keyed.
+	r, err := rehearsal.Start(ctx, rehearsal.Options{
+		Bootstrap: bin, Log: logs,
+		NewPoolCustomAttributes: []string{"tenant", "legacy_sub"},
+		TriggerEnv:              map[string]string{"LEGACY_SUB_ATTRIBUTE": "custom:legacy_sub"},
+	})
 	if err != nil {
 		return err
 	}
@@ -88,6 +94,11 @@ func run(ctx context.Context, out io.Writer, verbose bool) error {
 		if err := r.AddOldUser(ctx, u); err != nil {
 			return err
 		}
+		attrs, err := r.OldUserAttributes(ctx, u.Username)
+		if err != nil {
+			return err
+		}
+		u.Attributes = attrs // with the sub the old pool gave them
 		status := "CONFIRMED, enabled"
 		switch {
 		case u.Disabled:
@@ -147,6 +158,7 @@ func run(ctx context.Context, out io.Writer, verbose bool) error {
 		}
 	}
 	tw.Flush()
+	fmt.Fprintln(out, "   (custom:legacy_sub holds the old sub. Cognito gives every migrated user a new sub; cognito-local gives none.)")
 
 	leaked := 0
 	for _, a := range attempts {
