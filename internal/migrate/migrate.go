@@ -235,15 +235,9 @@ func (m *Migrator) Authenticate(ctx context.Context, req Request) (Decision, err
 	if d, ok := refuseStatus(u, allowed); !ok {
 		return d, nil
 	}
-	cfg, err := await(ctx, config)
-	if err != nil {
-		return Decision{}, fmt.Errorf("describe new pool: %w", err)
-	}
-	s, err := m.rules.reshape(cfg, u, req.Username)
-	if reason, ok := isDecline(err); ok {
-		return decline(reason, ""), nil
-	} else if err != nil {
-		return Decision{}, err
+	s, refusal, err := m.shapeUser(ctx, config, u, req.Username)
+	if refusal != nil || err != nil {
+		return refusal.orZero(), err
 	}
 
 	d := Decision{
@@ -252,7 +246,7 @@ func (m *Migrator) Authenticate(ctx context.Context, req Request) (Decision, err
 		Dropped: s.dropped, Missing: s.missing, Detail: signIn.Challenge,
 	}
 	if final == FinalConfirmed && m.rules.EnforcePasswordPolicy {
-		if unmet := cfg.Password.Unmet(req.Password); len(unmet) > 0 {
+		if unmet := s.cfg.Password.Unmet(req.Password); len(unmet) > 0 {
 			d.FinalStatus = FinalResetRequired
 			d.Detail = "password policy: " + strings.Join(unmet, ",")
 		}
@@ -260,9 +254,32 @@ func (m *Migrator) Authenticate(ctx context.Context, req Request) (Decision, err
 	// Cognito fails the migration if SMS MFA is asked for without pool MFA
 	// or a phone number.
 	d.EnableSMSMFA = signIn.Challenge != "" && m.rules.MFA == MFAMigrate &&
-		slices.Contains(u.MFA, "SMS_MFA") && cfg.MFA != "" && cfg.MFA != "OFF" &&
+		slices.Contains(u.MFA, "SMS_MFA") && s.cfg.MFA != "" && s.cfg.MFA != "OFF" &&
 		d.Attributes["phone_number"] != ""
 	return d, nil
+}
+
+// shapeUser waits for the new pool's configuration and shapes u for it. A
+// non-nil refusal is the decline the rules chose.
+func (m *Migrator) shapeUser(ctx context.Context, config <-chan result[PoolConfig], u User, typed string) (shape, *Decision, error) {
+	cfg, err := await(ctx, config)
+	if err != nil {
+		return shape{}, nil, fmt.Errorf("describe new pool: %w", err)
+	}
+	s, err := m.rules.reshape(cfg, u, typed)
+	if reason, ok := isDecline(err); ok {
+		d := decline(reason, "")
+		return shape{}, &d, nil
+	}
+	return s, nil, err
+}
+
+// orZero is the decision, or the zero Decision when there is none.
+func (d *Decision) orZero() Decision {
+	if d == nil {
+		return Decision{}
+	}
+	return *d
 }
 
 // mfaChallenge reports whether a challenge asks for a second factor (as
@@ -298,15 +315,9 @@ func (m *Migrator) ForgotPassword(ctx context.Context, req Request) (Decision, e
 	if d, ok := refuseStatus(u, StatusConfirmed); !ok {
 		return d, nil
 	}
-	cfg, err := await(ctx, config)
-	if err != nil {
-		return Decision{}, fmt.Errorf("describe new pool: %w", err)
-	}
-	s, err := m.rules.reshape(cfg, u, req.Username)
-	if reason, ok := isDecline(err); ok {
-		return decline(reason, ""), nil
-	} else if err != nil {
-		return Decision{}, err
+	s, refusal, err := m.shapeUser(ctx, config, u, req.Username)
+	if refusal != nil || err != nil {
+		return refusal.orZero(), err
 	}
 	if !hasVerifiedContact(s.attributes) {
 		return decline(NoVerifiedContact, ""), nil

@@ -146,6 +146,7 @@ const (
 
 // shape is what the new pool will store for u, typed as typed.
 type shape struct {
+	cfg PoolConfig // the new pool it was shaped for
 	// username for the response's "username" key; empty leaves it out.
 	username   string
 	attributes map[string]string
@@ -184,7 +185,7 @@ func (r Rules) reshape(cfg PoolConfig, u User, typed string) (shape, error) {
 		attrs[r.LegacySub] = u.Attributes["sub"]
 	}
 
-	s := shape{attributes: attrs}
+	s := shape{cfg: cfg, attributes: attrs}
 	for name := range attrs {
 		if _, ok := cfg.Attributes[name]; !ok {
 			s.dropped = append(s.dropped, name)
