@@ -62,10 +62,20 @@ func list(v any) []string {
 	return nil
 }
 
-// calledCognitoActions are the cognito-idp actions the function can call:
-// the methods of the only interface through which it reaches the old pool.
+// calledCognitoActions are the cognito-idp actions the function can call on
+// the old pool: the methods of the only interface through which it reaches
+// it.
 func calledCognitoActions() []string {
-	typ := reflect.TypeFor[cognito.OldPoolAPI]()
+	return methodActions(reflect.TypeFor[cognito.OldPoolAPI]())
+}
+
+// calledNewPoolActions are the cognito-idp actions the function calls on
+// the new pool, in its own account.
+func calledNewPoolActions() []string {
+	return methodActions(reflect.TypeFor[cognito.NewPoolAPI]())
+}
+
+func methodActions(typ reflect.Type) []string {
 	var out []string
 	for i := 0; i < typ.NumMethod(); i++ {
 		out = append(out, "cognito-idp:"+typ.Method(i).Name)
@@ -75,7 +85,12 @@ func calledCognitoActions() []string {
 }
 
 func TestPoliciesGrantExactlyWhatTheCodeCalls(t *testing.T) {
-	for _, name := range []string{"old-account-role-policy.json", "function-policy-same-account.json"} {
+	tests := map[string][]string{
+		"old-account-role-policy.json":      calledCognitoActions(),
+		"function-policy-same-account.json": calledCognitoActions(),
+		"function-policy-new-pool.json":     calledNewPoolActions(),
+	}
+	for name, called := range tests {
 		t.Run(name, func(t *testing.T) {
 			var granted []string
 			for _, s := range load(t, name).Statement {
@@ -91,7 +106,7 @@ func TestPoliciesGrantExactlyWhatTheCodeCalls(t *testing.T) {
 				}
 			}
 			slices.Sort(granted)
-			if diff := cmp.Diff(calledCognitoActions(), granted); diff != "" {
+			if diff := cmp.Diff(called, granted); diff != "" {
 				t.Errorf("cognito-idp actions (-called by the code +granted):\n%s", diff)
 			}
 		})
@@ -148,6 +163,7 @@ func TestFunctionPolicies(t *testing.T) {
 	tests := map[string][]string{
 		"function-policy-cross-account.json": {"logs:CreateLogStream", "logs:PutLogEvents", "sts:AssumeRole"},
 		"function-policy-client-secret.json": {"secretsmanager:GetSecretValue"},
+		"function-policy-new-pool.json":      calledNewPoolActions(),
 		"function-policy-same-account.json":  append(calledCognitoActions(), "logs:CreateLogStream", "logs:PutLogEvents"),
 	}
 	for name, want := range tests {
