@@ -1,0 +1,290 @@
+// Package bench measures the built function the way Cognito uses it: the
+// real bootstrap serving the Lambda Invoke API, against a local old pool
+// with an injected round-trip delay (the SDK-level fake, where the
+// emulator's own cost would hide ours, and cognito-local). It measures warm
+// latency against the bare round trip ("the floor"), old-pool calls and how
+// many are waited for in sequence, cold starts with and without an assumed
+// role, peak memory and package size, and runs the per-event Go
+// benchmarks. cmd/bench prints the table and writes the JSON; `make bench`
+// runs it. Nothing here is asserted by `go test`: speed is measured, and
+// judged against the targets in the report.
+package bench
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/cognito-migrate/cognito-migrate/internal/cognitolocal"
+)
+
+// Options say what to measure.
+type Options struct {
+	// ModuleDir is the module's root.
+	ModuleDir string
+	// Users is how many distinct users each warm run migrates (and
+	// measures); WarmUp more are migrated first, unmeasured.
+	Users, WarmUp int
+	// ColdRuns is how many fresh processes each cold-start setting starts.
+	ColdRuns int
+	// Delays are the injected round-trip delays.
+	Delays []time.Duration
+	// CognitoLocal: "auto" (when installed), "on" or "off".
+	CognitoLocal string
+	// GoBench runs the Go benchmarks with BenchTime and BenchCount.
+	GoBench    bool
+	BenchTime  string
+	BenchCount int
+	// Env is added to the function's environment.
+	Env []string
+	// Progress receives a line per step; nil discards.
+	Progress io.Writer
+}
+
+// Results is everything measured.
+type Results struct {
+	Date    time.Time `json:"date"`
+	Machine Machine   `json:"machine"`
+	Commit  string    `json:"commit,omitempty"`
+	// LoadStart and LoadEnd are /proc/loadavg's 1, 5 and 15-minute load
+	// averages after the builds and at the end.
+	LoadStart string `json:"loadAverageStart"`
+	LoadEnd   string `json:"loadAverageEnd"`
+	Users     int    `json:"users"`
+	WarmUp    int    `json:"warmUp"`
+	ColdRuns  int    `json:"coldRuns"`
+
+	Build        Build        `json:"build"`
+	Warm         []WarmResult `json:"warm"`
+	Cold         []ColdResult `json:"cold"`
+	PeakRSSBytes int64        `json:"peakRssBytes"`
+
+	GoBenchCommand string        `json:"goBenchCommand,omitempty"`
+	GoBench        []GoBenchmark `json:"goBench,omitempty"`
+	// GoBenchOutput is go test's output, benchstat's input.
+	GoBenchOutput string `json:"-"`
+
+	Targets []Target `json:"targets"`
+	Notes   []string `json:"notes,omitempty"`
+	Errors  []string `json:"errors,omitempty"`
+}
+
+// Machine is where the measurements ran.
+type Machine struct {
+	CPUs      int    `json:"nproc"`
+	CPUModel  string `json:"cpuModel"`
+	GoVersion string `json:"goVersion"`
+	Kernel    string `json:"kernel"`
+}
+
+// Run builds the function and measures it. An error in one part is
+// recorded in Results.Errors and the other parts still run; the error
+// returned is for what stops everything.
+func Run(ctx context.Context, opts Options) (*Results, error) {
+	r := &Results{Date: time.Now().UTC(), Machine: machine(ctx), Commit: commit(ctx, opts.ModuleDir),
+		Users: opts.Users, WarmUp: opts.WarmUp, ColdRuns: opts.ColdRuns}
+	began := time.Now()
+	say := func(format string, args ...any) {
+		if opts.Progress != nil {
+			fmt.Fprintf(opts.Progress, "[%5.1fs] "+format+"\n", append([]any{time.Since(began).Seconds()}, args...)...)
+		}
+	}
+	failed := func(what string, err error) {
+		say("%s: %v", what, err)
+		r.Errors = append(r.Errors, fmt.Sprintf("%s: %v", what, err))
+	}
+
+	dir, err := os.MkdirTemp("", "cognito-migrate-bench-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	say("building the function (and the linux/arm64 package, for its size)")
+	bin, build, err := BuildFunction(ctx, opts.ModuleDir, dir)
+	if err != nil {
+		return nil, err
+	}
+	r.Build = build
+	r.LoadStart = loadAverage()
+
+	own := NewEndpoint("new pool", NewPoolHandler())
+	defer own.Close()
+	sts, stopSTS, err := NewSTS()
+	if err != nil {
+		return nil, err
+	}
+	defer stopSTS()
+	h := &Harness{Bootstrap: bin, Env: opts.Env, Own: own, STS: sts, Invoker: NewInvoker(10 * time.Second), Progress: opts.Progress}
+
+	fake := NewFakePool()
+	defer fake.Close()
+	for _, d := range opts.Delays {
+		say("warm, %s, %v delay", fake.Name(), d)
+		w, err := warm(ctx, h, fake, d, opts)
+		if err != nil {
+			failed(fmt.Sprintf("warm, %s, %v delay", fake.Name(), d), err)
+			continue
+		}
+		r.Warm = append(r.Warm, w)
+	}
+	for _, d := range opts.Delays {
+		for _, role := range []bool{false, true} {
+			say("cold start, %v delay, assumed role %t", d, role)
+			us := users(fmt.Sprintf("cold-%dms-%t", d.Milliseconds(), role), opts.ColdRuns)
+			if err := fake.AddUsers(ctx, us); err != nil {
+				return nil, err
+			}
+			c, err := h.Cold(ctx, fake, d, role, us)
+			if err != nil {
+				failed(fmt.Sprintf("cold start, %v delay, role %t", d, role), err)
+				continue
+			}
+			r.Cold = append(r.Cold, c)
+		}
+	}
+
+	// A fresh cognito-local per delay: it keeps its users in a JSON file that
+	// each sign-in rewrites, so it slows down as it fills.
+	for _, d := range opts.Delays {
+		local, note, err := startLocal(ctx, opts.CognitoLocal)
+		if err != nil {
+			failed("cognito-local", err)
+			break
+		}
+		if local == nil {
+			r.Notes = append(r.Notes, note)
+			break
+		}
+		say("warm, %s, %v delay", local.Name(), d)
+		w, err := warm(ctx, h, local, d, opts)
+		local.Close()
+		if err != nil {
+			failed(fmt.Sprintf("warm, %s, %v delay", local.Name(), d), err)
+			continue
+		}
+		r.Warm = append(r.Warm, w)
+	}
+
+	for _, w := range r.Warm {
+		r.PeakRSSBytes = max(r.PeakRSSBytes, w.PeakRSSBytes)
+	}
+	for _, c := range r.Cold {
+		r.PeakRSSBytes = max(r.PeakRSSBytes, c.PeakRSSBytes)
+	}
+
+	if opts.GoBench {
+		say("go benchmarks")
+		r.GoBenchCommand = "go " + strings.Join(GoBenchArgs(opts.BenchTime, opts.BenchCount), " ")
+		out, res, err := RunGoBench(ctx, opts.ModuleDir, opts.BenchTime, opts.BenchCount)
+		r.GoBenchOutput = out
+		if err != nil {
+			failed("go benchmarks", err)
+		}
+		r.GoBench = res
+	}
+	r.LoadEnd = loadAverage()
+	r.Targets = Judge(r)
+	say("done")
+	return r, nil
+}
+
+// loadAverage is the first three fields of /proc/loadavg.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(b))
+	return strings.Join(f[:min(3, len(f))], " ")
+}
+
+// Busy reports whether other work competed for the CPUs: a 1-minute load
+// average above the CPU count (the bench itself keeps about one busy).
+func (r *Results) Busy() bool {
+	for _, l := range []string{r.LoadStart, r.LoadEnd} {
+		var one float64
+		if _, err := fmt.Sscan(l, &one); err == nil && one > float64(r.Machine.CPUs) {
+			return true
+		}
+	}
+	return false
+}
+
+// warm adds the users a warm run needs and runs it.
+func warm(ctx context.Context, h *Harness, pool OldPool, d time.Duration, opts Options) (WarmResult, error) {
+	prefix := fmt.Sprintf("warm-%dms", d.Milliseconds())
+	warmUp, measured := users(prefix+"-w", opts.WarmUp), users(prefix, opts.Users)
+	if err := pool.AddUsers(ctx, append(warmUp, measured...)); err != nil {
+		return WarmResult{}, err
+	}
+	return h.Warm(ctx, pool, d, warmUp, measured)
+}
+
+// startLocal starts cognito-local as asked: nil with a note when it is
+// off, or not installed in "auto".
+func startLocal(ctx context.Context, mode string) (*LocalPool, string, error) {
+	switch mode {
+	case "off":
+		return nil, "cognito-local: not measured (-cognito-local off)", nil
+	case "auto":
+		if _, err := cognitolocal.Bin(); errors.Is(err, cognitolocal.ErrNotInstalled) {
+			return nil, "cognito-local: not installed (make tools), not measured", nil
+		}
+	}
+	p, err := NewLocalPool(ctx)
+	return p, "", err
+}
+
+func machine(ctx context.Context) Machine {
+	m := Machine{CPUs: runtime.NumCPU(), GoVersion: runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH}
+	if out, err := exec.CommandContext(ctx, "nproc").Output(); err == nil {
+		fmt.Sscan(string(out), &m.CPUs)
+	}
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		m.CPUModel = cpuModel(b)
+	}
+	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		m.Kernel = "Linux " + strings.TrimSpace(string(b))
+	}
+	if out, err := exec.CommandContext(ctx, "go", "version").Output(); err == nil {
+		m.GoVersion = strings.TrimPrefix(strings.TrimSpace(string(out)), "go version ")
+	}
+	return m
+}
+
+// cpuModel is the first "model name" of /proc/cpuinfo.
+func cpuModel(cpuinfo []byte) string {
+	sc := bufio.NewScanner(bytes.NewReader(cpuinfo))
+	for sc.Scan() {
+		k, v, ok := strings.Cut(sc.Text(), ":")
+		if ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown"
+}
+
+// commit is HEAD's short hash, marked when the work tree has changes.
+func commit(ctx context.Context, dir string) string {
+	cmd := exec.CommandContext(ctx, "git", "rev-parse", "--short", "HEAD")
+	cmd.Dir = dir
+	out, err := cmd.Output()
+	if err != nil {
+		return ""
+	}
+	c := strings.TrimSpace(string(out))
+	status := exec.CommandContext(ctx, "git", "status", "--porcelain", "--untracked-files=no")
+	status.Dir = dir
+	if out, err := status.Output(); err == nil && len(bytes.TrimSpace(out)) > 0 {
+		c += " with uncommitted changes"
+	}
+	return c
+}
