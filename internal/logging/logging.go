@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
 )
@@ -34,10 +35,24 @@ var sensitiveKey = regexp.MustCompile(`(?i)pass(word|wd)?|secret|token|authoriza
 // jwtLike matches anything shaped like a JSON Web Token.
 var jwtLike = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*`)
 
+// sensitiveKeys caches sensitiveKey's verdict per key: log keys are a small
+// fixed set, and matching each one on every line was most of a log line's
+// cost.
+var sensitiveKeys sync.Map // string -> bool
+
+func sensitive(key string) bool {
+	if v, ok := sensitiveKeys.Load(key); ok {
+		return v.(bool)
+	}
+	v := sensitiveKey.MatchString(key)
+	sensitiveKeys.Store(key, v)
+	return v
+}
+
 // Redact hides the value of an attribute whose key names a secret, and any
 // token-shaped text in string values.
 func Redact(_ []string, a slog.Attr) slog.Attr {
-	if sensitiveKey.MatchString(a.Key) {
+	if sensitive(a.Key) {
 		return slog.String(a.Key, Redacted)
 	}
 	var s string
