@@ -761,10 +761,10 @@ func TestLatency(t *testing.T) {
 
 func TestUnknownOperation(t *testing.T) {
 	f := newFixture(t)
-	_, err := f.Client().DescribeUserPool(t.Context(), &cip.DescribeUserPoolInput{UserPoolId: aws.String(oldPool)})
+	_, err := f.Client().GetCSVHeader(t.Context(), &cip.GetCSVHeaderInput{UserPoolId: aws.String(oldPool)})
 	var ae smithy.APIError
 	if !errors.As(err, &ae) || ae.ErrorCode() != "UnknownOperationException" {
-		t.Errorf("DescribeUserPool() error = %v, want UnknownOperationException", err)
+		t.Errorf("GetCSVHeader() error = %v, want UnknownOperationException", err)
 	}
 }
 

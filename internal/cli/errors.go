@@ -1,0 +1,141 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+
+	"github.com/cognito-migrate/cognito-migrate/internal/cognito"
+	"github.com/cognito-migrate/cognito-migrate/internal/lambdaapi"
+)
+
+// hinted adds advice that only the command knows (the region it used, the
+// command to run instead) to an error.
+type hinted struct {
+	err  error
+	hint string
+}
+
+func (h *hinted) Error() string { return h.err.Error() }
+func (h *hinted) Unwrap() error { return h.err }
+
+func withHint(err error, format string, args ...any) error {
+	return &hinted{err: err, hint: fmt.Sprintf(format, args...)}
+}
+
+// driftError: the update went through, but reading the configuration again
+// shows settings other than the one asked for changed (or the one asked for
+// did not).
+type driftError struct {
+	what   string // "user pool eu-west-1_X", "app client abc"
+	fields []string
+	before any // the description before the change
+}
+
+func (e *driftError) Error() string {
+	was := map[string]any{}
+	v := reflect.ValueOf(e.before).Elem()
+	for _, f := range e.fields {
+		was[f] = v.FieldByName(f).Interface()
+	}
+	b, _ := json.Marshal(was)
+	return fmt.Sprintf("the update was sent, but reading the %s again shows these settings differ from what was written: %s. "+
+		"Before the update they were: %s. Restore them (describe, change, update with every setting), "+
+		"and please report this: Cognito changed something this command wrote back", e.what, strings.Join(e.fields, ", "), b)
+}
+
+// explain says what went wrong and what to do about it, in one or a few
+// lines.
+func explain(err error) string {
+	msg := describe(err)
+	var h *hinted
+	if errors.As(err, &h) {
+		msg += "\n" + h.hint
+	}
+	return msg
+}
+
+func describe(err error) string {
+	var (
+		cc    *cognito.CallError
+		lc    *lambdaapi.CallError
+		drift *driftError
+		plain *plainError
+	)
+	switch {
+	case errors.As(err, &plain):
+		return plain.msg
+	case errors.As(err, &drift):
+		return drift.Error()
+	case errors.Is(err, context.Canceled):
+		return "interrupted"
+	case errors.As(err, &cc):
+		return describeCognito(cc)
+	case errors.As(err, &lc):
+		return describeLambda(lc)
+	}
+	return err.Error()
+}
+
+func describeCognito(e *cognito.CallError) string {
+	aws := ""
+	if e.Message != "" {
+		aws = fmt.Sprintf(" (AWS: %s: %s)", e.Code, e.Message)
+	}
+	switch {
+	case errors.Is(e, cognito.ErrAccessDenied):
+		return fmt.Sprintf("access denied: the caller needs %s on %s%s", e.Action, poolResource(e.Resource), aws)
+	case errors.Is(e, cognito.ErrNotFound):
+		return fmt.Sprintf("%s: not found%s", e.Action, aws)
+	case errors.Is(e, cognito.ErrImportInProgress):
+		return fmt.Sprintf("%s refused: a user import job is running on the pool, and the pool cannot change until it ends (aws cognito-idp list-user-import-jobs); nothing was changed%s", e.Action, aws)
+	case errors.Is(e, cognito.ErrInvalidParameter):
+		return fmt.Sprintf("Cognito refused the request (%s): %s; nothing was changed", e.Action, e.Message)
+	case errors.Is(e, cognito.ErrCredentials):
+		return fmt.Sprintf("AWS did not accept the credentials (%s): check AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or renew an expired session (for example aws sso login)", e.Code)
+	case errors.Is(e, cognito.ErrThrottled):
+		return fmt.Sprintf("%s: Cognito throttled the requests even after retries; try again in a minute%s", e.Action, aws)
+	}
+	return e.Error()
+}
+
+func describeLambda(e *lambdaapi.CallError) string {
+	aws := ""
+	if e.Message != "" {
+		aws = fmt.Sprintf(" (AWS: %s: %s)", e.Code, e.Message)
+	}
+	switch {
+	case errors.Is(e, lambdaapi.ErrAccessDenied):
+		return fmt.Sprintf("access denied: the caller needs %s on %s, to make sure Cognito may invoke the function%s", e.Action, e.Resource, aws)
+	case errors.Is(e, lambdaapi.ErrFunctionNotFound):
+		return fmt.Sprintf("function %s not found: check --function-arn (its region and account, and that the version or alias exists)%s", e.Resource, aws)
+	case errors.Is(e, lambdaapi.ErrStatementIDTaken):
+		return fmt.Sprintf("the function's policy already has a statement with the id this command uses, and it does not let this pool invoke the function; "+
+			"look at it with 'aws lambda get-policy --function-name %s', remove it with 'aws lambda remove-permission' if it is stale, and run again%s", e.Resource, aws)
+	case errors.Is(e, lambdaapi.ErrPolicyChanged):
+		return fmt.Sprintf("the function's policy changed while this command ran; run it again%s", aws)
+	case errors.Is(e, lambdaapi.ErrCredentials):
+		return fmt.Sprintf("AWS did not accept the credentials for Lambda (%s): check AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or renew an expired session", e.Code)
+	}
+	return e.Error()
+}
+
+// poolResource names a pool for an IAM message: its ARN, or its ID.
+func poolResource(r string) string {
+	if strings.HasPrefix(r, "arn:") {
+		return r
+	}
+	return "user pool " + r + " (arn:aws:cognito-idp:REGION:ACCOUNT:userpool/" + r + ")"
+}
+
+// plainError is a failure whose message already says what to do.
+type plainError struct{ msg string }
+
+func (e *plainError) Error() string { return e.msg }
+
+func failf(format string, args ...any) error {
+	return &plainError{msg: fmt.Sprintf(format, args...)}
+}

@@ -1,0 +1,417 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/cognito-migrate/cognito-migrate/internal/cognito"
+	"github.com/cognito-migrate/cognito-migrate/internal/lambdaapi"
+)
+
+// StatementIDPrefix starts the Sid of the invoke permission attach-trigger
+// adds: "cognito-migrate-<pool ID>".
+const StatementIDPrefix = "cognito-migrate-"
+
+// triggerOptions are the flags of attach-trigger and detach-trigger.
+type triggerOptions struct {
+	PoolID      string
+	FunctionARN string // attach-trigger only
+	DryRun      bool
+	Output      string
+	Region      string
+}
+
+func (o *triggerOptions) commonFlags(fs *flag.FlagSet) {
+	fs.StringVar(&o.PoolID, "user-pool-id", "", "the new user pool's `ID`, e.g. eu-west-1_AbCdEf123 (required)")
+	fs.BoolVar(&o.DryRun, "dry-run", false, "print what would change; change nothing")
+	fs.StringVar(&o.Output, "output", "text", "the result's `FORMAT` on stdout: text (default) or json")
+	fs.StringVar(&o.Region, "region", "", "the pool's `REGION` (default: the AWS SDK's, e.g. AWS_REGION or the profile's)")
+}
+
+func (o *triggerOptions) validate(cmd string, attach bool) error {
+	if o.PoolID == "" {
+		return usagef(cmd, "--user-pool-id is required")
+	}
+	if attach {
+		if o.FunctionARN == "" {
+			return usagef(cmd, "--function-arn is required")
+		}
+		if _, err := lambdaapi.ParseFunctionARN(o.FunctionARN); err != nil {
+			return usagef(cmd, "--function-arn: %v", err)
+		}
+	}
+	return validateOutput(cmd, o.Output)
+}
+
+func validateOutput(cmd, output string) error {
+	if output != "text" && output != "json" {
+		return usagef(cmd, "--output must be text or json, not %q", output)
+	}
+	return nil
+}
+
+func newAttachTriggerCmd(a *app) *command {
+	opts := &triggerOptions{}
+	fs := flag.NewFlagSet("attach-trigger", flag.ContinueOnError)
+	fs.StringVar(&opts.FunctionARN, "function-arn", "", "the migration function's `ARN`, optionally with a version or alias (required)")
+	opts.commonFlags(fs)
+	c := &command{
+		name:     "attach-trigger",
+		summary:  "set the pool's \"Migrate user\" trigger, changing nothing else",
+		synopsis: "--user-pool-id ID --function-arn ARN [--dry-run] [--output text|json] [--region REGION]",
+		description: `
+Makes the function the NEW pool's "Migrate user" trigger (LambdaConfig.UserMigration)
+and makes sure Cognito may invoke it.
+
+UpdateUserPool resets every setting a request leaves out, so this command reads the
+pool (DescribeUserPool), writes every setting back as it was with only
+LambdaConfig.UserMigration changed (UpdateUserPool), and reads the pool again to check
+that nothing else moved. Before that, it reads the function's resource-based policy
+(lambda GetPolicy) and, unless a statement already lets cognito-idp.amazonaws.com
+invoke it for this pool, adds one (lambda AddPermission, statement id
+"cognito-migrate-<pool id>", SourceArn the pool's ARN, SourceAccount its account).
+
+Already attached to the same ARN: says so and leaves the pool alone (a missing
+permission is still added). --dry-run prints the same plan and changes nothing.`,
+		footer: `
+IAM: cognito-idp:DescribeUserPool and cognito-idp:UpdateUserPool on the pool;
+lambda:GetPolicy and lambda:AddPermission on the function (with --dry-run, only
+the Describe and Get actions).
+
+Exit status: 0 done (or nothing to do), 1 failed, 2 usage error.`,
+		flags: fs,
+	}
+	c.run = func(ctx context.Context) error {
+		if err := opts.validate(c.name, true); err != nil {
+			return err
+		}
+		res, err := runTrigger(ctx, a, c.name, opts, true)
+		return a.finish(opts.Output, res, err)
+	}
+	return c
+}
+
+func newDetachTriggerCmd(a *app) *command {
+	opts := &triggerOptions{}
+	fs := flag.NewFlagSet("detach-trigger", flag.ContinueOnError)
+	opts.commonFlags(fs)
+	c := &command{
+		name:     "detach-trigger",
+		summary:  "remove the pool's \"Migrate user\" trigger, changing nothing else",
+		synopsis: "--user-pool-id ID [--dry-run] [--output text|json] [--region REGION]",
+		description: `
+Removes the NEW pool's "Migrate user" trigger (LambdaConfig.UserMigration) with the
+same read-modify-write as attach-trigger: every other setting, the other triggers
+included, is written back as it was, and the pool is read again to check.
+
+The function's invoke permission is left in place (the command says how to remove
+it). No trigger attached: says so and changes nothing. --dry-run prints the plan and
+changes nothing.`,
+		footer: `
+IAM: cognito-idp:DescribeUserPool and cognito-idp:UpdateUserPool on the pool (with
+--dry-run, only DescribeUserPool).
+
+Exit status: 0 done (or nothing to do), 1 failed, 2 usage error.`,
+		flags: fs,
+	}
+	c.run = func(ctx context.Context) error {
+		if err := opts.validate(c.name, false); err != nil {
+			return err
+		}
+		res, err := runTrigger(ctx, a, c.name, opts, false)
+		return a.finish(opts.Output, res, err)
+	}
+	return c
+}
+
+// triggerResult is what attach-trigger and detach-trigger did, or would do
+// with --dry-run. It is the --output json object.
+type triggerResult struct {
+	Command       string            `json:"command"`
+	DryRun        bool              `json:"dryRun"`
+	UserPoolID    string            `json:"userPoolId"`
+	UserPoolARN   string            `json:"userPoolArn,omitempty"`
+	Region        string            `json:"region,omitempty"`
+	UserMigration *change[*string]  `json:"userMigration,omitempty"`
+	Permission    *permissionResult `json:"permission,omitempty"`
+	Warnings      []string          `json:"warnings"`
+	Error         *errorResult      `json:"error,omitempty"`
+}
+
+// change is a setting before and after the command: Changed when the two
+// differ (after is what it would be with --dry-run), Applied once the
+// command wrote it.
+type change[T any] struct {
+	Before  T    `json:"before"`
+	After   T    `json:"after"`
+	Changed bool `json:"changed"`
+	Applied bool `json:"applied"`
+}
+
+// Permission statuses.
+const (
+	permissionPresent = "present" // a statement already allows the pool
+	permissionAdded   = "added"   // this run added the statement
+	permissionMissing = "missing" // --dry-run: the statement would be added
+	permissionLeft    = "left"    // detach-trigger: not looked at, left as it is
+)
+
+type permissionResult struct {
+	FunctionARN string `json:"functionArn"`
+	Status      string `json:"status"`
+	StatementID string `json:"statementId,omitempty"`
+	// Unscoped: the allowing statement lets any user pool invoke the
+	// function.
+	Unscoped bool `json:"unscoped"`
+}
+
+type errorResult struct {
+	Message  string `json:"message"`
+	ExitCode int    `json:"exitCode"`
+}
+
+func (r *triggerResult) warnf(format string, args ...any) {
+	r.Warnings = append(r.Warnings, fmt.Sprintf(format, args...))
+}
+
+func (r *triggerResult) warnings() []string      { return r.Warnings }
+func (r *triggerResult) setError(e *errorResult) { r.Error = e }
+
+// runTrigger attaches (attach) or detaches the pool's UserMigration trigger.
+// The result reports what was done even when err is not nil.
+func runTrigger(ctx context.Context, a *app, cmd string, o *triggerOptions, attach bool) (*triggerResult, error) {
+	res := &triggerResult{Command: cmd, DryRun: o.DryRun, UserPoolID: o.PoolID, Warnings: []string{}}
+	api, region, err := a.clients.Cognito(ctx, o.Region)
+	if errors.Is(err, errNoRegion) {
+		return res, usagef(cmd, "no AWS region: pass --region%s or set AWS_REGION", regionGuess(o.PoolID))
+	}
+	if err != nil {
+		return res, err
+	}
+	res.Region = region
+	admin := cognito.NewAdmin(api)
+
+	pool, err := admin.UserPool(ctx, o.PoolID)
+	if err != nil {
+		return res, poolNotFoundHint(err, o.PoolID, region)
+	}
+	res.UserPoolARN = aws.ToString(pool.Arn)
+	before := cognito.UserMigration(pool)
+	want := ""
+	if attach {
+		want = o.FunctionARN
+	}
+	res.UserMigration = &change[*string]{Before: optional(before), After: optional(want), Changed: before != want}
+
+	if attach {
+		// The permission comes first: a trigger Cognito may not invoke fails
+		// every sign-in of an unknown user ("Exception migrating user in app
+		// client ...").
+		if err := ensurePermission(ctx, a, res, o); err != nil {
+			return res, err
+		}
+	} else if before != "" {
+		res.Permission = &permissionResult{FunctionARN: before, Status: permissionLeft, StatementID: StatementIDPrefix + o.PoolID}
+	}
+
+	if before == want || o.DryRun {
+		return res, nil
+	}
+	in := cognito.UpdateUserPoolInput(pool)
+	cognito.SetUserMigration(in, want)
+	if err := admin.UpdateUserPool(ctx, in, res.UserPoolARN); err != nil {
+		return res, err
+	}
+	res.UserMigration.Applied = true
+	after, err := admin.UserPool(ctx, o.PoolID)
+	if err != nil {
+		return res, withHint(err, "The pool was updated; only reading it again, to check that nothing else changed, failed.")
+	}
+	if changed := cognito.PoolDrift(pool, after, want); len(changed) > 0 {
+		return res, &driftError{what: "user pool " + o.PoolID, fields: changed, before: pool}
+	}
+	return res, nil
+}
+
+// ensurePermission makes sure the function's policy lets the pool invoke it,
+// adding the statement unless it is there or this is a dry run.
+func ensurePermission(ctx context.Context, a *app, res *triggerResult, o *triggerOptions) error {
+	fn, _ := lambdaapi.ParseFunctionARN(o.FunctionARN) // validated with the flags
+	poolARN, err := parsePoolARN(res.UserPoolARN)
+	if err != nil {
+		return err
+	}
+	grant := lambdaapi.Grant{
+		FunctionARN:   o.FunctionARN,
+		SourceARN:     res.UserPoolARN,
+		SourceAccount: poolARN.account,
+		StatementID:   StatementIDPrefix + o.PoolID,
+	}
+	perm := &permissionResult{FunctionARN: o.FunctionARN, StatementID: grant.StatementID}
+	if fn.Region != poolARN.region {
+		res.warnf("the function is in %s, the pool in %s: keep the trigger in the pool's region (only same-region triggers are documented and tested)", fn.Region, poolARN.region)
+	}
+	crossAccount := ""
+	if fn.Account != poolARN.account {
+		crossAccount = fmt.Sprintf("The function is in account %s, the pool in %s: with credentials of the function's account, run\n  %s",
+			fn.Account, poolARN.account, grant.CLICommand())
+	}
+
+	lambdaAPI, err := a.clients.Lambda(ctx, fn.Region)
+	if err != nil {
+		return err
+	}
+	status, err := grant.Check(ctx, lambdaAPI)
+	if err != nil {
+		return permissionHint(err, crossAccount, grant)
+	}
+	switch {
+	case status.Allowed:
+		perm.Status, perm.StatementID, perm.Unscoped = permissionPresent, status.StatementID, status.Unscoped
+		if status.Unscoped {
+			res.warnf("the function's policy statement %q lets cognito-idp.amazonaws.com invoke it without an AWS:SourceArn condition: any user pool, in any account, can invoke it. Scope it to this pool: %s",
+				status.StatementID, grant.CLICommand())
+		}
+	case o.DryRun:
+		perm.Status = permissionMissing
+	default:
+		err := grant.Add(ctx, lambdaAPI, status.RevisionID)
+		if errors.Is(err, lambdaapi.ErrStatementIDTaken) {
+			// The SDK retries a call whose answer was lost, so the statement
+			// may be our own first attempt's: look again before failing.
+			if again, checkErr := grant.Check(ctx, lambdaAPI); checkErr == nil && again.Allowed && again.StatementID == grant.StatementID {
+				err = nil
+			}
+		}
+		if err != nil {
+			res.Permission = perm
+			perm.Status = permissionMissing
+			return permissionHint(err, crossAccount, grant)
+		}
+		perm.Status = permissionAdded
+	}
+	res.Permission = perm
+	return nil
+}
+
+func permissionHint(err error, crossAccount string, g lambdaapi.Grant) error {
+	switch {
+	case crossAccount != "":
+		return withHint(err, "%s", crossAccount)
+	case errors.Is(err, lambdaapi.ErrAccessDenied):
+		return withHint(err, "Or have someone who may run:\n  %s", g.CLICommand())
+	}
+	return err
+}
+
+// poolNotFoundHint adds, to a pool that was not found, the region the pool
+// ID points at when it is not the one used.
+func poolNotFoundHint(err error, poolID, region string) error {
+	if !errors.Is(err, cognito.ErrNotFound) {
+		return err
+	}
+	if guess, _, ok := strings.Cut(poolID, "_"); ok && guess != region {
+		return withHint(err, "The command looked in region %s, but the pool ID starts with %s: pass --region %s.", region, guess, guess)
+	}
+	return withHint(err, "No user pool %s in region %s (account of the current credentials).", poolID, region)
+}
+
+func regionGuess(poolID string) string {
+	if guess, _, ok := strings.Cut(poolID, "_"); ok {
+		return " " + guess
+	}
+	return ""
+}
+
+type poolARNParts struct{ region, account string }
+
+// parsePoolARN reads a user pool ARN,
+// arn:PARTITION:cognito-idp:REGION:ACCOUNT:userpool/ID.
+func parsePoolARN(arn string) (poolARNParts, error) {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "cognito-idp" || !strings.HasPrefix(parts[5], "userpool/") {
+		return poolARNParts{}, failf("DescribeUserPool returned %q, which is not a user pool ARN", arn)
+	}
+	return poolARNParts{region: parts[3], account: parts[4]}, nil
+}
+
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// printText writes the result for people.
+func (r *triggerResult) printText(w io.Writer) {
+	if r.UserMigration == nil {
+		return // nothing was read
+	}
+	if r.DryRun {
+		fmt.Fprintln(w, "Dry run: nothing was changed.")
+	}
+	fmt.Fprintf(w, "User pool %s (%s)\n", r.UserPoolID, r.UserPoolARN)
+	m := r.UserMigration
+	switch {
+	case !m.Changed && m.After == nil:
+		fmt.Fprintf(w, "  Migrate user trigger: none (nothing to detach)\n")
+	case !m.Changed:
+		fmt.Fprintf(w, "  Migrate user trigger: %s (already attached; unchanged)\n", *m.After)
+	default:
+		fmt.Fprintf(w, "  Migrate user trigger: %s -> %s%s\n", orNone(m.Before), orNone(m.After), changeNote(r.DryRun, m.Applied))
+	}
+	if p := r.Permission; p != nil {
+		switch p.Status {
+		case permissionPresent:
+			fmt.Fprintf(w, "  Invoke permission:    present (statement %s)\n", p.StatementID)
+		case permissionAdded:
+			fmt.Fprintf(w, "  Invoke permission:    added statement %s (cognito-idp.amazonaws.com, this pool only)\n", p.StatementID)
+		case permissionMissing:
+			verb := "missing; would add"
+			if !r.DryRun {
+				verb = "missing; could not add"
+			}
+			fmt.Fprintf(w, "  Invoke permission:    %s statement %s (cognito-idp.amazonaws.com, this pool only)\n", verb, p.StatementID)
+		case permissionLeft:
+			fmt.Fprintf(w, "  Invoke permission:    left in place on %s; once the migration is over, remove it with\n"+
+				"                        aws lambda remove-permission --function-name %s --statement-id %s\n"+
+				"                        (the id attach-trigger uses; yours may differ: aws lambda get-policy)\n", p.FunctionARN, p.FunctionARN, p.StatementID)
+		}
+	}
+	if r.Error != nil {
+		return
+	}
+	switch {
+	case r.DryRun:
+	case m.Changed:
+		fmt.Fprintln(w, "Done. Every other setting of the pool was written back unchanged, and checked by reading the pool again.")
+	case r.Permission != nil && r.Permission.Status == permissionAdded:
+		fmt.Fprintln(w, "Done. The pool itself was not changed.")
+	default:
+		fmt.Fprintln(w, "Nothing to do.")
+	}
+}
+
+// changeNote qualifies a change that was not made.
+func changeNote(dryRun, applied bool) string {
+	switch {
+	case dryRun:
+		return " (would change)"
+	case !applied:
+		return " (NOT changed: see the error)"
+	}
+	return ""
+}
+
+func orNone(s *string) string {
+	if s == nil {
+		return "(none)"
+	}
+	return *s
+}
