@@ -27,6 +27,7 @@ import (
 	"github.com/cognito-migrate/cognito-migrate/internal/cognito"
 	"github.com/cognito-migrate/cognito-migrate/internal/invoke"
 	"github.com/cognito-migrate/cognito-migrate/internal/logging"
+	"github.com/cognito-migrate/cognito-migrate/internal/metrics"
 	"github.com/cognito-migrate/cognito-migrate/internal/migrate"
 	"github.com/cognito-migrate/cognito-migrate/internal/settings"
 	"github.com/cognito-migrate/cognito-migrate/internal/trigger"
@@ -95,7 +96,8 @@ func newHandler(ctx context.Context, getenv func(string) string, logOut io.Write
 	}
 	pool := cognito.NewOldPool(awsconfig.OldPoolClient(base, s, creds), s.OldUserPoolID, s.OldClientID, secret)
 	newPool := cognito.NewNewPool(awsconfig.NewPoolClient(base))
-	h := trigger.NewHandler(migrate.New(pool, newPool, s.Rules), log, trigger.WithDeclineMode(s.Decline))
+	h := trigger.NewHandler(migrate.New(pool, newPool, s.Rules), log, trigger.WithDeclineMode(s.Decline),
+		trigger.WithMetrics(metrics.NewEMF(logOut)))
 	log.Info("migrate-trigger ready",
 		slog.String("oldUserPoolId", s.OldUserPoolID),
 		slog.String("oldRegion", s.OldRegion),

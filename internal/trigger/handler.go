@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/cognito-migrate/cognito-migrate/internal/cognito"
+	"github.com/cognito-migrate/cognito-migrate/internal/metrics"
 	"github.com/cognito-migrate/cognito-migrate/internal/migrate"
 )
 
@@ -65,6 +66,8 @@ type Handler struct {
 	log     *slog.Logger
 	decline DeclineMode
 	budget  time.Duration
+	// metrics, when set, reports each invocation (WithMetrics).
+	metrics func(context.Context, record, time.Duration)
 }
 
 // Option configures a Handler.
@@ -75,6 +78,24 @@ func WithDeclineMode(m DeclineMode) Option { return func(h *Handler) { h.decline
 
 // WithBudget sets the time allowed for old-pool calls (default DefaultBudget).
 func WithBudget(d time.Duration) Option { return func(h *Handler) { h.budget = d } }
+
+// WithMetrics writes one CloudWatch EMF record per invocation to m: its
+// outcome, the decline reason or error kind, the trigger source and the
+// latency; never the username.
+func WithMetrics(m *metrics.EMF) Option {
+	return func(h *Handler) {
+		h.metrics = func(ctx context.Context, r record, took time.Duration) {
+			inv := metrics.Invocation{Outcome: r.outcome, Reason: string(r.decision.Reason), Latency: took}
+			if r.outcome == "error" {
+				inv.Reason = r.errKind
+			}
+			if r.event != nil {
+				inv.TriggerSource = r.event.TriggerSource
+			}
+			m.Record(ctx, inv)
+		}
+	}
+}
 
 // NewHandler returns a Handler that decides with d and logs one line per
 // invocation to log.
@@ -99,6 +120,9 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) (out []byte, err e
 			rec.outcome, rec.errKind, rec.err = "error", "panic", fmt.Errorf("recovered panic of type %T", p)
 		}
 		h.logDecision(ctx, rec, time.Since(start))
+		if h.metrics != nil {
+			h.metrics(ctx, rec, time.Since(start))
+		}
 	}()
 
 	ev, err := DecodeEvent(payload)
