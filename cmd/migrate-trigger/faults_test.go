@@ -159,8 +159,8 @@ func TestFaults(t *testing.T) {
 		{name: "5xx once, then answers", source: auth, faults: []fault{{signIn, cognitotest.Fault{ErrorType: "InternalErrorException", Message: "Internal error", Times: 1}}}, budget: retryBudget, want: "migrated", calls: 2},
 		{name: "5xx every time", source: auth, faults: []fault{{signIn, cognitotest.Fault{ErrorType: "InternalErrorException", Message: "Internal error"}}}, budget: retryBudget, want: cognito.KindUnavailable, calls: awsconfig.MaxAttempts},
 		// A load balancer's bare 503 has no error code: the SDK retries it
-		// and names it UnknownError, which Kind does not place.
-		{name: "503 without a body every time", source: auth, faults: []fault{{signIn, cognitotest.Fault{Status: http.StatusServiceUnavailable}}}, budget: retryBudget, want: cognito.KindUnknown, calls: awsconfig.MaxAttempts},
+		// and names it UnknownError; its HTTP status makes it unavailable.
+		{name: "503 without a body every time", source: auth, faults: []fault{{signIn, cognitotest.Fault{Status: http.StatusServiceUnavailable}}}, budget: retryBudget, want: cognito.KindUnavailable, calls: awsconfig.MaxAttempts},
 		{name: "throttled twice, then answers", source: auth, faults: []fault{{signIn, cognitotest.Fault{ErrorType: "TooManyRequestsException", Message: "Rate exceeded", Times: 2}}}, budget: retryBudget, want: "migrated", calls: 3},
 		{name: "throttled every time", source: auth, faults: []fault{{signIn, cognitotest.Fault{ErrorType: "TooManyRequestsException", Message: "Rate exceeded"}}}, budget: retryBudget, want: cognito.KindThrottled, calls: awsconfig.MaxAttempts},
 		{name: "forgot password, lookup throttled every time", source: forgot, faults: []fault{{lookup, cognitotest.Fault{ErrorType: "TooManyRequestsException", Message: "Rate exceeded"}}}, budget: retryBudget, want: cognito.KindThrottled, calls: awsconfig.MaxAttempts},

@@ -81,6 +81,7 @@ func startNewPool(t *testing.T, pool map[string]any) *newPoolServer {
 	s := &newPoolServer{}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		op := strings.TrimPrefix(r.Header.Get("X-Amz-Target"), "AWSCognitoIdentityProviderService.")
+		_, _ = io.Copy(io.Discard, r.Body)
 		s.mu.Lock()
 		s.ops = append(s.ops, op)
 		s.mu.Unlock()

@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"strings"
@@ -54,8 +55,20 @@ func NewRetryer() aws.Retryer {
 	return retry.NewStandard(func(o *retry.StandardOptions) {
 		o.MaxAttempts = MaxAttempts
 		o.MaxBackoff = MaxBackoff
-		o.Backoff = retry.NewExponentialJitterBackoff(MaxBackoff)
+		o.Backoff = retry.BackoffDelayerFunc(Backoff)
 	})
+}
+
+// Backoff is "full jitter": a random delay up to 50 ms doubled per attempt,
+// capped at MaxBackoff. (The SDK's exponential jitter backoff returns
+// exactly its cap whenever the cap is under a second, so containers that
+// are throttled together would all retry together.)
+func Backoff(attempt int, _ error) (time.Duration, error) {
+	ceiling := MaxBackoff
+	if attempt < 8 {
+		ceiling = min(MaxBackoff, 50*time.Millisecond<<attempt)
+	}
+	return rand.N(ceiling) + 1, nil
 }
 
 // httpClient keeps connections to the old pool open between invocations and

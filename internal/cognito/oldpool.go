@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/aws/smithy-go"
@@ -207,6 +208,12 @@ func Kind(err error) string {
 			"InvalidUserPoolConfigurationException", "NotAuthorizedException":
 			return KindConfiguration
 		case "InternalErrorException", "ServiceUnavailable", "InternalFailure":
+			return KindUnavailable
+		}
+		// A 5xx without an AWS error code (a load balancer, a proxy in front
+		// of a VPC endpoint) reaches us as "UnknownError".
+		var resp *awshttp.ResponseError
+		if errors.As(err, &resp) && resp.HTTPStatusCode() >= 500 {
 			return KindUnavailable
 		}
 		return KindUnknown

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 )
 
 // Trigger sources of the "Migrate user" trigger.
@@ -84,9 +85,29 @@ func describe(err error, what string) error {
 		if field == "" {
 			return fmt.Errorf("%w: %s must be a JSON object, not %s", errInvalidEvent, what, typ.Value)
 		}
-		return fmt.Errorf("%w: %s field %q must be a %s, not %s", errInvalidEvent, what, field, typ.Type, typ.Value)
+		return fmt.Errorf("%w: %s field %q must be %s, not %s", errInvalidEvent, what, field, jsonKind(typ.Type), typ.Value)
 	}
 	return fmt.Errorf("%w: %s cannot be read", errInvalidEvent, what)
+}
+
+// noResponse is the response Cognito sends: every field null. Returned as
+// it is, it means "no such user".
+var noResponse = json.RawMessage(`{"userAttributes":null,"forceAliasCreation":null,"enableSMSMFA":null,` +
+	`"finalUserStatus":null,"messageAction":null,"desiredDeliveryMediums":null}`)
+
+// jsonKind names the JSON a Go type decodes from.
+func jsonKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	}
+	return "a " + t.String()
 }
 
 // Encode returns the event as it came, with its response replaced by resp.
@@ -95,6 +116,14 @@ func (e *Event) Encode(resp Response) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode response: %w", err)
 	}
+	return e.encode(r)
+}
+
+// EncodeDecline returns the event as it came with an empty (all-null)
+// response, whatever response it arrived with.
+func (e *Event) EncodeDecline() ([]byte, error) { return e.encode(noResponse) }
+
+func (e *Event) encode(r json.RawMessage) ([]byte, error) {
 	out := make(map[string]json.RawMessage, len(e.raw)+1)
 	for k, v := range e.raw {
 		out[k] = v

@@ -157,9 +157,15 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) (out []byte, err e
 		if h.decline == DeclineError {
 			return nil, failure(ErrorTypeDeclined, DeclineMessage)
 		}
-		// The event unchanged: Cognito reads an empty response as "no such
-		// user". The payload is copied because the caller may reuse it.
-		return append([]byte(nil), payload...), nil
+		// The event with an empty response, as Cognito sent it: Cognito
+		// reads that as "no such user". It is rebuilt rather than echoed, so
+		// no attributes leave the function unless a decision proved them.
+		out, err = ev.EncodeDecline()
+		if err != nil {
+			rec.outcome, rec.errKind, rec.err = "error", "encode", err
+			return nil, failure(ErrorTypeUnavailable, UnavailableMessage)
+		}
+		return out, nil
 	}
 	rec.outcome = "migrated"
 	out, err = ev.Encode(response(d))

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -271,8 +272,12 @@ func TestMigratedForgotPassword(t *testing.T) {
 	}
 }
 
-func TestDeclineEmptyReturnsTheEventUnchanged(t *testing.T) {
-	for _, fx := range []string{"authentication.json", "forgot-password.json"} {
+// emptyResponse is the response Cognito sends, every field null.
+var emptyResponse = map[string]any{"userAttributes": nil, "forceAliasCreation": nil, "enableSMSMFA": nil,
+	"finalUserStatus": nil, "messageAction": nil, "desiredDeliveryMediums": nil}
+
+func TestDeclineEmptyReturnsTheEventWithAnEmptyResponse(t *testing.T) {
+	for _, fx := range []string{"authentication.json", "forgot-password.json", "cognito-local.json"} {
 		t.Run(fx, func(t *testing.T) {
 			h, logs := newHandler(&fakeDecider{decision: migrate.Decision{Reason: migrate.BadCredentials}})
 			in := fixture(t, fx)
@@ -280,14 +285,30 @@ func TestDeclineEmptyReturnsTheEventUnchanged(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Invoke() error = %v, want the event back", err)
 			}
-			if !bytes.Equal(out, in) {
-				t.Errorf("Invoke() = %s\nwant the event unchanged: %s", out, in)
+			want := decode(t, in)
+			want["response"] = emptyResponse
+			if diff := cmp.Diff(want, decode(t, out)); diff != "" {
+				t.Errorf("declined answer (-want +got):\n%s", diff)
 			}
 			if line := logLine(t, logs); line["outcome"] != "declined" || line["reason"] != "bad_credentials" || line["level"] != "INFO" {
 				t.Errorf("log line = %v", line)
 			}
 			assertNoSecrets(t, logs)
 		})
+	}
+}
+
+func TestDeclineClearsAPrefilledResponse(t *testing.T) {
+	// Cognito sends nulls; whatever arrives, a decline carries no attributes.
+	in := bytes.Replace(fixture(t, "authentication.json"), []byte(`"response": { "userAttributes": null,`),
+		[]byte(`"response": { "userAttributes": {"email": "mallory@example.com"},`), 1)
+	h, _ := newHandler(&fakeDecider{decision: migrate.Decision{Reason: migrate.BadCredentials}})
+	out, err := h.Invoke(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(emptyResponse, decode(t, out)["response"]); diff != "" {
+		t.Errorf("response (-want +got):\n%s", diff)
 	}
 }
 
@@ -447,5 +468,19 @@ func TestSameUnderLambdaRuntimeWrapper(t *testing.T) {
 	}
 	if !bytes.Equal(direct, wrapped) {
 		t.Errorf("runtime wrapper output differs:\n%s\n%s", direct, wrapped)
+	}
+}
+
+func TestInvalidEventMessagesNameTheField(t *testing.T) {
+	for body, want := range map[string]string{
+		`{"triggerSource": "UserMigration_Authentication", "request": "x"}`:             `field "request" must be an object, not string`,
+		`{"triggerSource": "UserMigration_Authentication", "request": {"password": 1}}`: `field "request.password" must be a string, not number`,
+		`{"triggerSource": "UserMigration_Authentication", "userName": ["a"]}`:          `field "userName" must be a string, not array`,
+	} {
+		h, logs := newHandler(&fakeDecider{})
+		_, _ = h.Invoke(context.Background(), []byte(body))
+		if got := logLine(t, logs)["error"]; !strings.Contains(fmt.Sprint(got), want) {
+			t.Errorf("Invoke(%s) logged error %q, want it to contain %q", body, got, want)
+		}
 	}
 }
