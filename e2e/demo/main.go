@@ -166,7 +166,7 @@ func run(ctx context.Context, out io.Writer, verbose bool) error {
 			leaked++
 		}
 	}
-	fmt.Fprintf(out, "\n== The function wrote %d log lines; passwords found in them: %d\n", strings.Count(r.TriggerOutput(), "\n"), leaked)
+	fmt.Fprintf(out, "\n== The function wrote %d lines (logs and metrics); passwords found in them: %d\n", strings.Count(r.TriggerOutput(), "\n"), leaked)
 	if leaked > 0 {
 		return fmt.Errorf("a password reached the function's output")
 	}

@@ -10,7 +10,6 @@ package rehearsal
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -59,15 +58,20 @@ type Rehearsal struct {
 	TriggerURL             string
 	oldClient, newClient   *cip.Client
 	trigger                *exec.Cmd
-	triggerOut             *lockedBuffer
-	triggerDone            chan struct{}
-	stopOnce               sync.Once
+	// triggerLog is the file the function writes its output to. A file,
+	// not a pipe: the function's write is done before it answers, so a
+	// decision is in the log by the time the sign-in returns. (A pipe is
+	// copied by a goroutine that may lag behind.)
+	triggerLog  string
+	finalOutput string
+	triggerDone chan struct{}
+	stopOnce    sync.Once
 }
 
 // Start builds the old pool, starts the function against it and the new
 // pool against the function. Call Stop when done, also after an error.
 func Start(ctx context.Context, opts Options) (r *Rehearsal, err error) {
-	r = &Rehearsal{triggerOut: &lockedBuffer{}}
+	r = &Rehearsal{}
 	defer func() {
 		if err != nil {
 			r.Stop()
@@ -158,8 +162,14 @@ func (r *Rehearsal) startTrigger(ctx context.Context, opts Options, port int) er
 	}
 	cmd := exec.Command(opts.Bootstrap, "-listen", fmt.Sprintf("127.0.0.1:%d", port))
 	cmd.Env = cleanEnv(env)
-	cmd.Stdout = r.triggerOut
-	cmd.Stderr = r.triggerOut
+	out, err := os.CreateTemp("", "migrate-trigger-*.log")
+	if err != nil {
+		return fmt.Errorf("function log: %w", err)
+	}
+	defer out.Close() // the child has its own descriptor
+	r.triggerLog = out.Name()
+	cmd.Stdout = out
+	cmd.Stderr = out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start %s: %w", opts.Bootstrap, err)
@@ -173,7 +183,7 @@ func (r *Rehearsal) startTrigger(ctx context.Context, opts Options, port int) er
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		if url := listeningURL(r.triggerOut.String()); url != "" {
+		if url := listeningURL(r.TriggerOutput()); url != "" {
 			if url != r.TriggerURL {
 				return fmt.Errorf("migrate-trigger listens at %s, want %s", url, r.TriggerURL)
 			}
@@ -181,9 +191,9 @@ func (r *Rehearsal) startTrigger(ctx context.Context, opts Options, port int) er
 		}
 		select {
 		case <-r.triggerDone:
-			return fmt.Errorf("migrate-trigger exited before listening:\n%s", r.triggerOut)
+			return fmt.Errorf("migrate-trigger exited before listening:\n%s", r.TriggerOutput())
 		case <-deadline.C:
-			return fmt.Errorf("migrate-trigger not listening after 15s:\n%s", r.triggerOut)
+			return fmt.Errorf("migrate-trigger not listening after 15s:\n%s", r.TriggerOutput())
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-tick.C:
@@ -240,11 +250,25 @@ func (r *Rehearsal) Stop() {
 		if r.Old != nil {
 			_ = r.Old.Stop()
 		}
+		if r.triggerLog != "" {
+			r.finalOutput = r.TriggerOutput()
+			_ = os.Remove(r.triggerLog)
+			r.triggerLog = ""
+		}
 	})
 }
 
 // TriggerOutput is everything the function wrote (its JSON log lines).
-func (r *Rehearsal) TriggerOutput() string { return r.triggerOut.String() }
+func (r *Rehearsal) TriggerOutput() string {
+	if r.triggerLog == "" {
+		return r.finalOutput
+	}
+	b, err := os.ReadFile(r.triggerLog)
+	if err != nil {
+		return r.finalOutput
+	}
+	return string(b)
+}
 
 // Decisions are the function's per-invocation log lines so far.
 func (r *Rehearsal) Decisions() []map[string]any {
@@ -372,24 +396,6 @@ func Build(ctx context.Context, dir string) (string, error) {
 		return "", fmt.Errorf("go build ./cmd/migrate-trigger: %w\n%s", err, out)
 	}
 	return bin, nil
-}
-
-// lockedBuffer collects a process's output for concurrent readers.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // prefix writes each line to w behind p; nil w discards.
