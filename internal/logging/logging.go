@@ -49,10 +49,21 @@ func sensitive(key string) bool {
 	return v
 }
 
+// canHoldText reports whether a value could carry a secret: a string, or
+// anything written as text. Booleans, numbers, durations and times cannot,
+// so "enforcePasswordPolicy": true stays readable.
+func canHoldText(v slog.Value) bool {
+	switch v.Kind() {
+	case slog.KindBool, slog.KindInt64, slog.KindUint64, slog.KindFloat64, slog.KindDuration, slog.KindTime:
+		return false
+	}
+	return true
+}
+
 // Redact hides the value of an attribute whose key names a secret, and any
 // token-shaped text in string values.
 func Redact(_ []string, a slog.Attr) slog.Attr {
-	if sensitive(a.Key) {
+	if sensitive(a.Key) && canHoldText(a.Value) {
 		return slog.String(a.Key, Redacted)
 	}
 	var s string

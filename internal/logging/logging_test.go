@@ -36,3 +36,21 @@ func TestRedact(t *testing.T) {
 		}
 	}
 }
+
+func TestRedactKeepsValuesThatCannotHoldText(t *testing.T) {
+	var buf bytes.Buffer
+	logging.New(&buf, slog.LevelDebug).Info("ready",
+		"enforcePasswordPolicy", true, "tokenCount", 3, "sessionSeconds", 1.5,
+		"passwordHint", "p4ss-w0rd-text", "secretList", []string{"s3cr3t-in-list"})
+	out := buf.String()
+	for _, keep := range []string{`"enforcePasswordPolicy":true`, `"tokenCount":3`, `"sessionSeconds":1.5`} {
+		if !strings.Contains(out, keep) {
+			t.Errorf("log lacks %s:\n%s", keep, out)
+		}
+	}
+	for _, leak := range []string{"p4ss-w0rd-text", "s3cr3t-in-list"} {
+		if strings.Contains(out, leak) {
+			t.Errorf("log contains %q:\n%s", leak, out)
+		}
+	}
+}
