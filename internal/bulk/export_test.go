@@ -434,3 +434,5 @@ func TestReadExportDetectsChangedFile(t *testing.T) {
 		t.Error("ReadExport accepted a changed CSV")
 	}
 }
+
+func readFile(path string) ([]byte, error) { return os.ReadFile(path) }
