@@ -66,7 +66,10 @@ type State struct {
 
 // FileState is the import of one CSV file. Its steps run in order: create
 // the job, upload, start, wait for the end, disable again the users who were
-// disabled in the old pool, add the group memberships, done.
+// disabled in the old pool, add the group memberships, done. A job that ends
+// Failed or Stopped still gets the two last steps (the users it imported
+// need them) and is then done: it is never imported again automatically;
+// JobStatus and CompletionMessage tell the operator what is left.
 type FileState struct {
 	CSV     string `json:"csv"`
 	JobID   string `json:"job_id,omitempty"`

@@ -511,3 +511,44 @@ func TestImportStateHoldsNoURL(t *testing.T) {
 		t.Errorf("state file holds the pre-signed URL:\n%s", b)
 	}
 }
+
+func (f *fakePool) CSVHeader(ctx context.Context) ([]string, error) { return testHeader, nil }
+
+func (f *fakePool) ListImportJobs(ctx context.Context) ([]Job, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []Job
+	for _, id := range f.order {
+		out = append(out, f.jobs[id].view(id))
+	}
+	return out, nil
+}
+
+type otherHeader struct{ *fakePool }
+
+func (otherHeader) CSVHeader(ctx context.Context) ([]string, error) {
+	return append(slices.Clone(testHeader), "custom:new"), nil
+}
+
+func TestCheckImport(t *testing.T) {
+	dir := exportFixture(t)
+	f := fixturePool()
+	ctx := context.Background()
+	if p, err := CheckImport(ctx, f, dir); err != nil || len(p) != 0 {
+		t.Errorf("CheckImport of a good export = %q, %v; want no problems", p, err)
+	}
+	if p, _ := CheckImport(ctx, otherHeader{f}, dir); len(p) != 1 || !strings.Contains(p[0], "header") {
+		t.Errorf("CheckImport after a schema change = %q", p)
+	}
+	f.jobs["import-9"] = &fakeJob{name: "someone else's", status: JobInProgress}
+	f.order = append(f.order, "import-9")
+	if p, _ := CheckImport(ctx, f, dir); len(p) != 1 || !strings.Contains(p[0], "import-9") {
+		t.Errorf("CheckImport with a running job = %q", p)
+	}
+	if f.calls != 0 {
+		t.Errorf("CheckImport made %d changing calls", f.calls)
+	}
+	if p, _ := CheckImport(ctx, f, t.TempDir()); len(p) != 1 {
+		t.Errorf("CheckImport of an empty directory = %q", p)
+	}
+}

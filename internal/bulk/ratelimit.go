@@ -118,11 +118,8 @@ func Throttled(err error) bool {
 			return true
 		}
 	}
-	return errors.Is(err, ErrThrottled)
+	return false
 }
-
-// ErrThrottled can be wrapped by an adapter to mark a throttling error.
-var ErrThrottled = errors.New("throttled")
 
 // call runs fn after a token of l, retrying with backoff while it is
 // throttled. Other errors are returned at once.

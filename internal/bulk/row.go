@@ -110,7 +110,9 @@ const (
 // requires: true for every row when MFA is ON, false when OFF, and when
 // OPTIONAL true only for users who had SMS MFA set up (with a phone number to
 // send it to). The column only means SMS MFA: authenticator-app (TOTP)
-// secrets cannot be exported, so those users enrol again.
+// secrets cannot be exported, so those users enrol again. ListUsers does not
+// return a user's MFA settings: for an OPTIONAL pool the caller must fill
+// migrate.User.MFA (AdminGetUser), or SMS MFA users arrive without it.
 func mfaValue(poolMFA string, u migrate.User, row Row) string {
 	switch poolMFA {
 	case MFAOn:

@@ -38,7 +38,7 @@ const DefaultUploadTimeout = 14 * time.Minute
 
 // ImportJobs runs the CSV user import of one pool
 // (https://docs.aws.amazon.com/cognito/latest/developerguide/cognito-user-pools-using-import-tool.html).
-// It satisfies bulk.ImportAPI.
+// It satisfies bulk.ImportAPI and bulk.ImportChecker.
 type ImportJobs struct {
 	api     ImportJobsAPI
 	poolID  string
@@ -46,7 +46,10 @@ type ImportJobs struct {
 	http    *http.Client
 }
 
-var _ bulk.ImportAPI = (*ImportJobs)(nil)
+var (
+	_ bulk.ImportAPI     = (*ImportJobs)(nil)
+	_ bulk.ImportChecker = (*ImportJobs)(nil)
+)
 
 // NewImportJobs returns the import of pool poolID, whose jobs write their
 // per-line results to CloudWatch through the role logsRoleARN. A nil
