@@ -56,6 +56,8 @@ type fakePool struct {
 	crashAfter bool
 	// throttle makes that many next user calls fail with throttling.
 	throttle int
+	// failJobs ends every job Failed after applying its CSV.
+	failJobs bool
 	log      []string
 }
 
@@ -157,6 +159,10 @@ func (f *fakePool) DescribeImportJob(ctx context.Context, id string) (Job, error
 	case JobInProgress:
 		f.apply(j)
 		j.status = JobSucceeded
+		if f.failJobs {
+			j.status = JobFailed
+			j.job.CompletionMessage = "Too many users have failed or been skipped during the import."
+		}
 	}
 	return j.view(id), after()
 }
@@ -550,5 +556,50 @@ func TestCheckImport(t *testing.T) {
 	}
 	if p, _ := CheckImport(ctx, f, t.TempDir()); len(p) != 1 {
 		t.Errorf("CheckImport of an empty directory = %q", p)
+	}
+}
+
+// A failed job may have imported users all the same: they still get their
+// disabled flag and groups, and the file is not imported again.
+func TestImportFailedJobStillDisables(t *testing.T) {
+	dir := exportFixture(t)
+	f := fixturePool()
+	f.failJobs = true
+	st, err := testImporter(dir, f, newFakeClock()).Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, fs := range st.Files {
+		if !fs.Done || fs.JobStatus != JobFailed || fs.CompletionMessage == "" {
+			t.Errorf("%s: done %v, status %s, message %q", fs.CSV, fs.Done, fs.JobStatus, fs.CompletionMessage)
+		}
+	}
+	if f.users["carol"].Enabled || f.users["erin"].Enabled {
+		t.Error("a disabled old user is enabled in the new pool")
+	}
+	before := f.calls
+	if _, err := testImporter(dir, f, newFakeClock()).Run(context.Background()); err != nil || f.calls != before {
+		t.Errorf("rerun after failed jobs: %v, %d calls", err, f.calls-before)
+	}
+}
+
+// A job that expired before it was started imported nothing: the file gets
+// a new job.
+func TestImportReplacesExpiredJob(t *testing.T) {
+	dir := exportFixture(t)
+	f := fixturePool()
+	f.crashAt = 3 // before the first upload
+	clock := newFakeClock()
+	if _, err := testImporter(dir, f, clock).Run(context.Background()); !errors.Is(err, errCrash) {
+		t.Fatalf("first run: %v", err)
+	}
+	f.crashAt = 0
+	f.jobs["import-1"].status = JobExpired
+	st, err := testImporter(dir, f, clock).Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := st.Files[0].AbandonedJobs; !slices.Equal(got, []string{"import-1"}) || st.Files[0].JobStatus != JobSucceeded {
+		t.Errorf("abandoned %v, status %s; want [import-1], Succeeded", got, st.Files[0].JobStatus)
 	}
 }
