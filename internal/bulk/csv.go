@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 )
@@ -55,8 +56,27 @@ func (e *ValueError) Error() string { return fmt.Sprintf("column %q: %s", e.Colu
 //   - leading or trailing white space: Cognito trims it, which would change
 //     the value;
 //   - bytes that are not UTF-8;
-//   - a boolean column whose value is not true or false (any case).
+//   - a boolean column whose value is not true or false (any case);
+//   - a birthdate that is neither mm/dd/yyyy (the import's documented form)
+//     nor yyyy-mm-dd (the form user pools store, rewritten to mm/dd/yyyy);
+//   - an updated_at that is not a number of seconds since the epoch.
 func EncodeValue(column, value string) (string, error) {
+	switch {
+	case value == "":
+	case column == "birthdate":
+		if d, err := time.Parse("2006-01-02", value); err == nil {
+			return d.Format("01/02/2006"), nil
+		}
+		if _, err := time.Parse("01/02/2006", value); err != nil {
+			return "", &ValueError{column, "neither mm/dd/yyyy nor yyyy-mm-dd"}
+		}
+		return value, nil
+	case column == "updated_at":
+		if strings.Trim(value, "0123456789") != "" {
+			return "", &ValueError{column, "not a number of seconds since the epoch"}
+		}
+		return value, nil
+	}
 	if booleanColumns[column] && value != "" {
 		switch strings.ToLower(value) {
 		case "true":

@@ -11,7 +11,7 @@ import (
 func TestEncodeValue(t *testing.T) {
 	tests := []struct {
 		name, column, value, want string
-		refused                   bool
+		refused, rewritten        bool
 	}{
 		{name: "plain", column: "name", value: "Alice", want: "Alice"},
 		{name: "empty", column: "name", value: "", want: ""},
@@ -32,6 +32,11 @@ func TestEncodeValue(t *testing.T) {
 		{name: "tab inside", column: "name", value: "a\tb", refused: true},
 		{name: "leading space", column: "name", value: " Bob", refused: true},
 		{name: "trailing space", column: "name", value: "Bob ", refused: true},
+		{name: "birthdate documented form", column: "birthdate", value: "01/31/1990", want: "01/31/1990"},
+		{name: "birthdate stored form rewritten", column: "birthdate", value: "1990-01-31", want: "01/31/1990", rewritten: true},
+		{name: "birthdate other form", column: "birthdate", value: "31.01.1990", refused: true},
+		{name: "updated_at seconds", column: "updated_at", value: "1700000000", want: "1700000000"},
+		{name: "updated_at date", column: "updated_at", value: "2024-01-01", refused: true},
 		{name: "invalid UTF-8", column: "name", value: "a\xffb", refused: true},
 	}
 	for _, tt := range tests {
@@ -55,7 +60,7 @@ func TestEncodeValue(t *testing.T) {
 			if err != nil || len(back) != 1 {
 				t.Fatalf("DecodeLine(%q) = %q, %v", got, back, err)
 			}
-			if tt.column != "email_verified" && tt.column != "phone_number_verified" && back[0] != tt.value {
+			if !tt.rewritten && tt.column != "email_verified" && tt.column != "phone_number_verified" && back[0] != tt.value {
 				t.Errorf("round trip of %q gave %q", tt.value, back[0])
 			}
 		})
