@@ -30,7 +30,7 @@ type importJobs struct {
 }
 
 type importJob struct {
-	UserImportJobType
+	userImportJob
 	csv       []byte
 	uploaded  bool
 	urlExpiry time.Time
@@ -38,8 +38,8 @@ type importJob struct {
 	describes int
 }
 
-// UserImportJobType is an import job as the API returns it.
-type UserImportJobType struct {
+// userImportJob is an import job as the API returns it (UserImportJobType).
+type userImportJob struct {
 	JobName               string
 	JobId                 string
 	UserPoolId            string
@@ -145,7 +145,7 @@ func (f *Fake) createUserImportJob(body []byte) (any, *apiError) {
 	now := time.Now()
 	id := "import-" + randomPart(10)
 	j := &importJob{urlExpiry: now.Add(uploadValidity)}
-	j.UserImportJobType = UserImportJobType{
+	j.userImportJob = userImportJob{
 		JobName: in.JobName, JobId: id, UserPoolId: in.UserPoolId,
 		PreSignedUrl:          f.URL + uploadPath + id + "?X-Amz-Signature=" + randomPart(16),
 		CreationDate:          epochSeconds(now),
@@ -154,7 +154,7 @@ func (f *Fake) createUserImportJob(body []byte) (any, *apiError) {
 	}
 	f.imports.jobs[id] = j
 	f.imports.order = append(f.imports.order, id)
-	return map[string]any{"UserImportJob": j.UserImportJobType}, nil
+	return map[string]any{"UserImportJob": j.userImportJob}, nil
 }
 
 // serveUpload is the pre-signed URL: a PUT that must carry
@@ -237,7 +237,7 @@ func (f *Fake) startUserImportJob(body []byte) (any, *apiError) {
 	j.Status = "Pending"
 	j.StartDate = epochSeconds(time.Now())
 	j.PreSignedUrl = ""
-	return map[string]any{"UserImportJob": j.UserImportJobType}, nil
+	return map[string]any{"UserImportJob": j.userImportJob}, nil
 }
 
 // describeUserImportJob also moves a started job on, one status per call:
@@ -264,7 +264,7 @@ func (f *Fake) describeUserImportJob(body []byte) (any, *apiError) {
 	case "Stopping":
 		j.Status = "Stopped"
 	}
-	return map[string]any{"UserImportJob": j.UserImportJobType}, nil
+	return map[string]any{"UserImportJob": j.userImportJob}, nil
 }
 
 // applyImport applies the uploaded CSV to the pool; f.mu is held. Rows are
@@ -421,9 +421,9 @@ func (f *Fake) listUserImportJobs(body []byte) (any, *apiError) {
 	}
 	end := min(start+in.MaxResults, len(ids))
 	out := map[string]any{}
-	jobs := []UserImportJobType{}
+	jobs := []userImportJob{}
 	for _, id := range ids[start:end] {
-		jobs = append(jobs, f.imports.jobs[id].UserImportJobType)
+		jobs = append(jobs, f.imports.jobs[id].userImportJob)
 	}
 	out["UserImportJobs"] = jobs
 	if end < len(ids) {
@@ -443,7 +443,7 @@ func (f *Fake) stopUserImportJob(body []byte) (any, *apiError) {
 		return nil, errorf("PreconditionNotMetException", "Import job %s is %s; only a Pending or InProgress job can be stopped.", j.JobId, j.Status)
 	}
 	j.Status = "Stopping"
-	return map[string]any{"UserImportJob": j.UserImportJobType}, nil
+	return map[string]any{"UserImportJob": j.userImportJob}, nil
 }
 
 // userOf finds a user of a pool by username or alias; f.mu is held.
