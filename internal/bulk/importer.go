@@ -94,16 +94,18 @@ type FileState struct {
 	Disabled        int `json:"disabled"`
 	// DisableMissing: disabled old users the new pool does not have (their
 	// row was skipped or failed).
-	DisableMissing   int `json:"disable_missing"`
+	DisableMissing   int `json:"disable_users_missing"`
 	GroupsThrough    int `json:"groups_through"`
 	MembershipsAdded int `json:"memberships_added"`
 	// MembershipsLeft: memberships not added because the group is missing
 	// and may not be created; GroupMissing: users the new pool lacks.
-	MembershipsLeft int      `json:"memberships_left"`
-	GroupMissing    int      `json:"group_user_missing"`
-	GroupsCreated   []string `json:"groups_created,omitempty"`
-	MissingGroups   []string `json:"missing_groups,omitempty"`
-	Done            bool     `json:"done"`
+	MembershipsLeft int `json:"memberships_left"`
+	GroupMissing    int `json:"group_users_missing"`
+	// NotSamePerson: lines whose new user Importer.SamePerson refused.
+	NotSamePerson int      `json:"not_same_person"`
+	GroupsCreated []string `json:"groups_created,omitempty"`
+	MissingGroups []string `json:"missing_groups,omitempty"`
+	Done          bool     `json:"done"`
 }
 
 // Importer imports an export directory into the new pool, resumably.
@@ -132,6 +134,14 @@ type Importer struct {
 	JobName func(csv string) string
 	// Progress, when set, is called after each poll of a job.
 	Progress func(csv string, job Job)
+	// SamePerson, when set, is asked before a user's disabled flag or groups
+	// are applied whether the new pool's NewUsername is the manifest line's
+	// old user (e.g. its LEGACY_SUB_ATTRIBUTE value equals Sub, read with
+	// AdminGetUser). An import job reports a username that already exists
+	// as skipped without saying whose it is: someone who signed up with that
+	// username after the export would otherwise get the old user's groups.
+	// Lines it refuses are counted in NotSamePerson and left alone.
+	SamePerson func(ctx context.Context, m ManifestLine) (bool, error)
 }
 
 func (im *Importer) defaults() {
@@ -226,6 +236,9 @@ type run struct {
 	im     *Importer
 	st     *State
 	groups map[string]bool // known to exist in the new pool
+	// urls are the pre-signed URLs CreateUserImportJob gave in this run, in
+	// case DescribeUserImportJob leaves them out; never saved.
+	urls map[string]string
 }
 
 func (r *run) save() error {
@@ -301,6 +314,10 @@ func (r *run) job(ctx context.Context, fs *FileState, f ExportFile) error {
 			if job.ID == "" {
 				return errors.New("create import job: the answer has no job id")
 			}
+			if r.urls == nil {
+				r.urls = map[string]string{}
+			}
+			r.urls[job.ID] = job.PreSignedURL
 			fs.JobID, fs.JobName, fs.JobCreatedAt = job.ID, job.Name, r.im.Clock.Now()
 			fs.Uploaded, fs.JobStatus = false, job.Status
 			if err := r.save(); err != nil {
@@ -329,7 +346,11 @@ func (r *run) job(ctx context.Context, fs *FileState, f ExportFile) error {
 			continue
 		}
 		if !fs.Uploaded {
-			if err := r.upload(ctx, job.PreSignedURL, f); err != nil {
+			url := job.PreSignedURL
+			if url == "" {
+				url = r.urls[fs.JobID]
+			}
+			if err := r.upload(ctx, url, f); err != nil {
 				return err
 			}
 			fs.Uploaded = true
@@ -389,7 +410,7 @@ func (r *run) record(fs *FileState, job Job) {
 
 func (r *run) upload(ctx context.Context, url string, f ExportFile) error {
 	if url == "" {
-		return errors.New("upload: the job has no pre-signed URL")
+		return errors.New("upload: the job has no pre-signed URL: run the import again to create a new job")
 	}
 	file, err := os.Open(filepath.Join(r.im.Dir, f.CSV))
 	if err != nil {
@@ -418,14 +439,8 @@ func (r *run) disable(ctx context.Context, fs *FileState, manifest string) error
 			return nil
 		}
 		if !m.Enabled {
-			err := r.userCall(ctx, func(ctx context.Context) error { return r.im.API.DisableUser(ctx, m.NewUsername) })
-			switch {
-			case hasCode(err, "UserNotFoundException"):
-				fs.DisableMissing++
-			case err != nil:
-				return fmt.Errorf("disable user of line %d: %w", m.Line, err)
-			default:
-				fs.Disabled++
+			if err := r.disableLine(ctx, fs, m); err != nil {
+				return err
 			}
 		}
 		fs.DisabledThrough = m.Line
@@ -439,6 +454,27 @@ func (r *run) disable(ctx context.Context, fs *FileState, manifest string) error
 		return err
 	}
 	return r.save()
+}
+
+func (r *run) disableLine(ctx context.Context, fs *FileState, m ManifestLine) error {
+	same, err := r.samePerson(ctx, m)
+	if err != nil {
+		return err
+	}
+	if !same {
+		fs.NotSamePerson++
+		return nil
+	}
+	err = r.userCall(ctx, func(ctx context.Context) error { return r.im.API.DisableUser(ctx, m.NewUsername) })
+	switch {
+	case hasCode(err, "UserNotFoundException"):
+		fs.DisableMissing++
+	case err != nil:
+		return fmt.Errorf("disable user of line %d: %w", m.Line, err)
+	default:
+		fs.Disabled++
+	}
+	return nil
 }
 
 // addGroups adds each user to their old groups. A group is created only
@@ -455,6 +491,18 @@ func (r *run) addGroups(ctx context.Context, fs *FileState, manifest string) err
 			return nil
 		}
 		missingUser := false
+		if len(m.Groups) > 0 {
+			same, err := r.samePerson(ctx, m)
+			if err != nil {
+				return err
+			}
+			if !same {
+				if m.Enabled { // a disabled line was counted by disable
+					fs.NotSamePerson++
+				}
+				missingUser = true
+			}
+		}
 		for _, g := range m.Groups {
 			ok, err := r.ensureGroup(ctx, fs, g)
 			if err != nil {
@@ -489,6 +537,20 @@ func (r *run) addGroups(ctx context.Context, fs *FileState, manifest string) err
 		return err
 	}
 	return r.save()
+}
+
+// samePerson asks Importer.SamePerson, when set, about line m.
+func (r *run) samePerson(ctx context.Context, m ManifestLine) (bool, error) {
+	if r.im.SamePerson == nil {
+		return true, nil
+	}
+	cctx, cancel := context.WithTimeout(ctx, r.im.CallTimeout)
+	defer cancel()
+	same, err := r.im.SamePerson(cctx, m)
+	if err != nil {
+		return false, fmt.Errorf("check the new user of line %d: %w", m.Line, err)
+	}
+	return same, nil
 }
 
 // ensureGroup reports whether the group exists in the new pool, creating it

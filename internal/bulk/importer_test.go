@@ -603,3 +603,41 @@ func TestImportReplacesExpiredJob(t *testing.T) {
 		t.Errorf("abandoned %v, status %s; want [import-1], Succeeded", got, st.Files[0].JobStatus)
 	}
 }
+
+// Someone who took an exported username in the new pool after the export
+// gets neither the old user's groups nor their disabled flag.
+func TestImportSamePerson(t *testing.T) {
+	dir := exportFixture(t)
+	f := fixturePool()
+	f.users["carol"] = &fakeUser{Enabled: true, Status: migrate.StatusConfirmed} // a stranger took "carol"
+	im := testImporter(dir, f, newFakeClock())
+	var asked []string
+	im.SamePerson = func(ctx context.Context, m ManifestLine) (bool, error) {
+		asked = append(asked, m.NewUsername)
+		return m.NewUsername != "carol" && m.NewUsername != "dave", nil
+	}
+	st, err := im.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := f.users["carol"]; !c.Enabled || len(c.Groups) != 0 {
+		t.Errorf("the stranger carol: %+v; want enabled, no groups", *c)
+	}
+	if d := f.users["dave"]; len(d.Groups) != 0 {
+		t.Errorf("dave refused by SamePerson got groups %v", d.Groups)
+	}
+	if !slices.Equal(f.users["alice"].Groups, []string{"admins", "staff"}) || f.users["erin"].Enabled {
+		t.Error("the others did not get their groups and flags")
+	}
+	n := 0
+	for _, fs := range st.Files {
+		n += fs.NotSamePerson
+	}
+	if n != 2 {
+		t.Errorf("NotSamePerson = %d, want 2 (carol, dave)", n)
+	}
+	want := []string{"carol", "alice", "carol", "erin", "dave", "frank", "grace"}
+	if !slices.Equal(asked, want) {
+		t.Errorf("asked about %v, want %v", asked, want)
+	}
+}
