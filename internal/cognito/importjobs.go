@@ -7,7 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"regexp"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -177,7 +177,15 @@ func (e *UploadError) Error() string {
 
 func (e *UploadError) Unwrap() error { return e.err }
 
-var s3Code = regexp.MustCompile(`<Code>([A-Za-z]+)</Code>`)
+// s3Code finds S3's error code in an XML error body.
+func s3Code(body []byte) string {
+	_, rest, ok := strings.Cut(string(body), "<Code>")
+	code, _, closed := strings.Cut(rest, "</Code>")
+	if !ok || !closed || len(code) > 64 || strings.ContainsAny(code, "<> \n") {
+		return ""
+	}
+	return code
+}
 
 // UploadCSV PUTs the CSV to the job's pre-signed URL with the header
 // x-amz-server-side-encryption: aws:kms, which the URL requires.
@@ -206,9 +214,7 @@ func (j *ImportJobs) UploadCSV(ctx context.Context, rawURL string, body io.Reade
 		return nil
 	}
 	e := &UploadError{Status: resp.StatusCode}
-	if m := s3Code.FindSubmatch(head); m != nil {
-		e.Code = string(m[1])
-	}
+	e.Code = s3Code(head)
 	return e
 }
 
