@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/cognito-migrate/cognito-migrate/internal/migrate"
@@ -95,8 +96,10 @@ type SkippedUser struct {
 // skipped) as it comes and nothing per user is held except an 8-byte hash of
 // each exported username, to refuse duplicates. Files are written under
 // temporary names; Commit renames them and writes export.json last, so a
-// failed listing never leaves an export that looks complete.
+// failed listing never leaves an export that looks complete. It is safe for
+// concurrent use (e.g. by parallel listing shards).
 type Exporter struct {
+	mu         sync.Mutex
 	dir        string
 	opts       ExportOptions
 	headerLine string
@@ -202,6 +205,8 @@ func (e *Exporter) create(name string) (*openWriter, error) {
 // them with a reason. An error is a failure to write: the export is then
 // unusable and must be aborted.
 func (e *Exporter) Add(u migrate.User, groups []string) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
 	if e.done {
 		return errors.New("export: Add after Commit or Abort")
 	}
@@ -376,6 +381,8 @@ func (w *openWriter) finish() error {
 // Commit finishes the export: every file is renamed to its final name, then
 // export.json is written. Only then does the directory look complete.
 func (e *Exporter) Commit() (ExportSummary, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
 	if e.done {
 		return ExportSummary{}, errors.New("export: Commit after Commit or Abort")
 	}
@@ -412,6 +419,8 @@ func (e *Exporter) Commit() (ExportSummary, error) {
 
 // Abort removes what the export wrote. Call it when the listing fails.
 func (e *Exporter) Abort() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
 	if e.done {
 		return nil
 	}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -436,3 +437,32 @@ func TestReadExportDetectsChangedFile(t *testing.T) {
 }
 
 func readFile(path string) ([]byte, error) { return os.ReadFile(path) }
+
+func TestExportConcurrentAdds(t *testing.T) {
+	dir := t.TempDir()
+	e := newTestExporter(t, dir, func(o *ExportOptions) { o.MaxUsersPerFile = 7 })
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range 25 {
+				if err := e.Add(user(fmt.Sprintf("g%d-u%02d", g, i)), nil); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	sum, err := e.Commit()
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, f := range sum.Files {
+		for _, m := range readJSONL[ManifestLine](t, filepath.Join(dir, f.Manifest)) {
+			seen[m.Username] = true
+		}
+	}
+	if sum.Exported != 100 || len(seen) != 100 {
+		t.Errorf("exported %d, manifests name %d users; want 100", sum.Exported, len(seen))
+	}
+}
