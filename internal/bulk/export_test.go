@@ -213,6 +213,11 @@ func TestExportSkipsWithReasons(t *testing.T) {
 		if s.Reason == SkipUnrepresentable && !strings.Contains(s.Detail, `"name"`) {
 			t.Errorf("detail %q does not name the column", s.Detail)
 		}
+		for _, v := range []string{"a\nb", `a\b`, `"x"`, "éé"} {
+			if strings.Contains(s.Detail, v) {
+				t.Errorf("detail %q holds the value", s.Detail)
+			}
+		}
 	}
 }
 
