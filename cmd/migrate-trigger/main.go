@@ -4,7 +4,10 @@
 // with the very same handler, for local emulators and curl.
 //
 // Configuration comes from the environment (see the README), read once at
-// start-up; a bad setting stops it with a message that names the setting.
+// start-up. With -listen a bad setting stops it with a message that names
+// the setting; under the Lambda runtime the function starts anyway and
+// answers every event with the fixed "unavailable" message, logging the
+// setting and writing the metric with reason "configuration" (runtime.go).
 package main
 
 import (
@@ -44,21 +47,41 @@ func main() {
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	flags := flag.NewFlagSet("migrate-trigger", flag.ContinueOnError)
 	flags.SetOutput(stderr)
-	listen := flags.String("listen", "", "serve the Lambda Invoke API on this address (e.g. 127.0.0.1:9000) instead of running under the Lambda runtime")
+	listen := flags.String("listen", "", "serve the Lambda Invoke API on this address (e.g. 127.0.0.1:9000) instead of running under the Lambda runtime; loopback addresses only, unless -listen-any")
+	listenAny := flags.Bool("listen-any", false, "let -listen use an address that is not loopback; the server has no authentication, so anyone who can reach it can test passwords")
 	if err := flags.Parse(args); err != nil {
+		return 2
+	}
+	if *listenAny && *listen == "" {
+		fmt.Fprintln(stderr, "migrate-trigger: -listen-any needs -listen")
+		return 2
+	}
+	if *listen != "" && !*listenAny && !invoke.IsLoopbackAddress(*listen) {
+		fmt.Fprintf(stderr, "migrate-trigger: -listen %s: not a loopback address; the local invoke server has no authentication, "+
+			"so it listens on this machine only (127.0.0.1:PORT, [::1]:PORT or localhost:PORT); add -listen-any to listen there anyway\n", *listen)
 		return 2
 	}
 
 	h, log, err := newHandler(ctx, getenv, stdout)
 	if err != nil {
-		fmt.Fprintf(stderr, "migrate-trigger: %v\n", err)
-		return 1
+		if *listen != "" {
+			fmt.Fprintf(stderr, "migrate-trigger: %v\n", err)
+			return 1
+		}
+		// Under the Lambda runtime an exit at init would have Lambda answer
+		// Cognito with its own error text: start, and answer every event
+		// with the fixed message instead (runtime.go).
+		log = logging.New(stdout, slog.LevelInfo)
+		log.Error("migrate-trigger cannot start: the configuration is invalid; every event is answered with the unavailable message until it is fixed",
+			slog.String("errorKind", ReasonConfiguration), slog.String("error", err.Error()))
+		startRuntime(ctx, configurationFailure{log: log, metrics: metrics.NewEMF(stdout), problem: err.Error()}, log)
+		return 0 // not reached under Lambda: the runtime loop exits the process
 	}
 	if *listen == "" {
-		lambda.StartWithOptions(h, lambda.WithContext(ctx))
-		return 0 // not reached: the runtime loop exits the process
+		startRuntime(ctx, h, log)
+		return 0 // not reached under Lambda: the runtime loop exits the process
 	}
-	if err := serve(ctx, *listen, h, log); err != nil {
+	if err := serve(ctx, *listen, *listenAny, h, log); err != nil {
 		fmt.Fprintf(stderr, "migrate-trigger: %v\n", err)
 		return 1
 	}
@@ -126,14 +149,25 @@ func externalIDHint(s settings.Settings) string {
 	return ""
 }
 
-// serve runs the local invoke server until ctx ends.
-func serve(ctx context.Context, addr string, h lambda.Handler, log *slog.Logger) error {
+// serve runs the local invoke server until ctx ends. Unless anyHost, it
+// listens on a loopback address and serves requests addressed to this
+// machine only (invoke.Handler).
+func serve(ctx context.Context, addr string, anyHost bool, h lambda.Handler, log *slog.Logger) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("-listen %s: %w", addr, err)
 	}
+	// "localhost" could resolve elsewhere: check where it really listens.
+	if !anyHost && !invoke.IsLoopbackAddress(ln.Addr().String()) {
+		_ = ln.Close()
+		return fmt.Errorf("-listen %s: listens on %s, not a loopback address; add -listen-any to allow it", addr, ln.Addr())
+	}
+	var opts []invoke.Option
+	if anyHost {
+		opts = append(opts, invoke.AllowAnyHost())
+	}
 	srv := &http.Server{
-		Handler:           invoke.Handler(h, log),
+		Handler:           invoke.Handler(h, log, opts...),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      invoke.Timeout + 5*time.Second,
