@@ -72,9 +72,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		// Cognito with its own error text: start, and answer every event
 		// with the fixed message instead (runtime.go).
 		log = logging.New(stdout, slog.LevelInfo)
-		log.Error("migrate-trigger cannot start: the configuration is invalid; every event is answered with the unavailable message until it is fixed",
+		log.Error("migrate-trigger cannot start; every event is answered with the unavailable message until this is fixed",
 			slog.String("errorKind", ReasonConfiguration), slog.String("error", err.Error()))
-		startRuntime(ctx, configurationFailure{log: log, metrics: metrics.NewEMF(stdout), problem: err.Error()}, log)
+		failed := &configurationFailure{log: log, metrics: metrics.NewEMF(stdout), problem: err.Error(), now: time.Now}
+		if _, serr := settings.Load(getenv); serr == nil {
+			// The settings are valid: a call failed (STS, Secrets Manager),
+			// and may succeed later.
+			failed.retry = func(ctx context.Context) (lambda.Handler, error) {
+				h, _, err := newHandler(ctx, getenv, stdout)
+				if err != nil {
+					return nil, err
+				}
+				return h, nil
+			}
+		}
+		startRuntime(ctx, failed, log)
 		return 0 // not reached under Lambda: the runtime loop exits the process
 	}
 	if *listen == "" {

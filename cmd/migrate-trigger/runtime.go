@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"log"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -58,25 +59,49 @@ func (w stdLogWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// configurationFailure is the handler of a function whose configuration is
-// invalid. Under the Lambda runtime the process no longer exits at init:
-// Lambda would then answer every event with its own error text, which
-// Cognito shows users, and no metric would feed the configuration alarm.
-// Instead every event is answered with the fixed end-user message, logged
-// with the problem (naming the setting), and counted with reason
+// configurationFailure is the handler of a function whose start-up failed.
+// Under the Lambda runtime the process no longer exits at init: Lambda
+// would then answer every event with its own error text, which Cognito
+// shows users, and no metric would feed the configuration alarm. Instead
+// every event is answered with the fixed end-user message, logged with the
+// problem (which names the setting), and counted with reason
 // "configuration".
+//
+// A problem in the settings themselves lasts as long as the container
+// (changing the environment starts new ones). A start-up that failed on a
+// call (STS, Secrets Manager) may succeed later: with retry set, an event
+// tries start-up again at most once every startupRetryInterval, within
+// startupRetryBudget, and once it succeeds every event goes to the real handler.
 type configurationFailure struct {
 	log     *slog.Logger
 	metrics *metrics.EMF
+	retry   func(ctx context.Context) (lambda.Handler, error)
+	now     func() time.Time
+
+	mu      sync.Mutex
 	problem string
+	healed  lambda.Handler
+	lastTry time.Time
 }
 
 // ReasonConfiguration is the error kind, and the metric reason, of an event
-// answered by a function whose configuration is invalid.
+// answered by a function whose start-up failed.
 const ReasonConfiguration = "configuration"
 
-func (u configurationFailure) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+const (
+	// startupRetryInterval is how often an event may retry a failed start-up.
+	startupRetryInterval = 10 * time.Second
+	// startupRetryBudget is the most a retried start-up may add to an event;
+	// the event keeps the handler's own budget after it.
+	startupRetryBudget = 1500 * time.Millisecond
+)
+
+func (u *configurationFailure) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	start := time.Now()
+	h, problem := u.handler(ctx)
+	if h != nil {
+		return h.Invoke(ctx, payload)
+	}
 	attrs := make([]slog.Attr, 0, 6)
 	if lc, ok := lambdacontext.FromContext(ctx); ok {
 		attrs = append(attrs, slog.String("requestId", lc.AwsRequestID))
@@ -92,10 +117,44 @@ func (u configurationFailure) Invoke(ctx context.Context, payload []byte) ([]byt
 	attrs = append(attrs,
 		slog.String("outcome", "error"),
 		slog.String("errorKind", ReasonConfiguration),
-		slog.String("error", u.problem),
+		slog.String("error", problem),
 		slog.Float64("durationMs", float64(took.Microseconds())/1000),
 	)
 	u.log.LogAttrs(ctx, slog.LevelError, "user migration", attrs...)
 	u.metrics.Record(ctx, metrics.Invocation{TriggerSource: source, Outcome: "error", Reason: ReasonConfiguration, Latency: took})
 	return nil, messages.InvokeResponse_Error{Type: trigger.ErrorTypeUnavailable, Message: trigger.UnavailableMessage}
+}
+
+// handler returns the real handler once a retried start-up has built it,
+// else nil and the latest problem. Lambda sends a container one event at
+// a time, so holding the lock through a retry delays no one.
+func (u *configurationFailure) handler(ctx context.Context) (lambda.Handler, string) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.healed != nil || u.retry == nil {
+		return u.healed, u.problem
+	}
+	now := u.now()
+	if !u.lastTry.IsZero() && now.Sub(u.lastTry) < startupRetryInterval {
+		return nil, u.problem
+	}
+	budget := startupRetryBudget
+	if dl, ok := ctx.Deadline(); ok {
+		// Leave the event the handler's whole budget after the retry.
+		budget = min(budget, time.Until(dl)-trigger.DefaultBudget)
+	}
+	if budget < 100*time.Millisecond {
+		return nil, u.problem
+	}
+	u.lastTry = now
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), budget)
+	defer cancel()
+	h, err := u.retry(rctx)
+	if err != nil {
+		u.problem = err.Error()
+		u.log.Warn("migrate-trigger start-up retried and failed again", slog.String("errorKind", ReasonConfiguration), slog.String("error", u.problem))
+		return nil, u.problem
+	}
+	u.healed = h
+	return h, ""
 }

@@ -11,11 +11,13 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambda/messages"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
+	"github.com/cognito-migrate/cognito-migrate/internal/awstest"
 	"github.com/cognito-migrate/cognito-migrate/internal/logging"
 	"github.com/cognito-migrate/cognito-migrate/internal/metrics"
 	"github.com/cognito-migrate/cognito-migrate/internal/trigger"
@@ -198,5 +200,102 @@ func TestListenOnThisMachineOnly(t *testing.T) {
 				t.Errorf("run(%q) = %d, stderr %q; want %d naming %q", tt.args, code, stderr.String(), tt.wantCode, tt.want)
 			}
 		})
+	}
+}
+
+// A start-up that failed on a call, not on the settings, is retried by a
+// later event (at most once per interval), and once it succeeds the real
+// handler answers: a Secrets Manager or STS blip at a cold start must not
+// leave the container failing for its whole life.
+func TestRuntimeRetriesAStartUpThatFailedOnACall(t *testing.T) {
+	awsEnv(t)
+	startNewPool(t, standardNewPool())
+	f := fakeOldPool(t)
+	sm := awstest.NewSecretsManager(t)
+	sm.Put(secretARN, clientSecret)
+	sm.Deny(true)
+	t.Setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", sm.URL)
+	env := map[string]string{
+		"OLD_USER_POOL_ID": oldPoolID, "OLD_CLIENT_ID": oldClientID, "OLD_USER_POOL_ENDPOINT": f.URL,
+		"OLD_CLIENT_SECRET_ARN": secretARN,
+	}
+	h := captureRuntime(t)
+	t.Cleanup(restoreStdLog)
+	var stdout, stderr syncBuffer
+	if code := run(context.Background(), nil, func(k string) string { return env[k] }, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit code = %d (stderr %q)", code, stderr.String())
+	}
+	failed, ok := (*h).(*configurationFailure)
+	if !ok || failed.retry == nil {
+		t.Fatalf("runtime handler = %T (retry set: %v), want a configurationFailure that retries", *h, ok && failed.retry != nil)
+	}
+	clock := time.Now()
+	failed.now = func() time.Time { return clock }
+
+	wrongPassword := event("UserMigration_Authentication", "alice", "not-alices-password")
+	answer := func() error {
+		_, err := (*h).Invoke(context.Background(), []byte(wrongPassword))
+		return err
+	}
+	unavailable := func(err error) bool {
+		var ie messages.InvokeResponse_Error
+		return errors.As(err, &ie) && ie.Message == trigger.UnavailableMessage
+	}
+
+	if err := answer(); !unavailable(err) {
+		t.Fatalf("secret still denied: %v, want the unavailable message", err)
+	}
+	sm.Deny(false)
+	if err := answer(); !unavailable(err) {
+		t.Fatalf("within the retry interval: %v, want the unavailable message (no retry yet)", err)
+	}
+	clock = clock.Add(startupRetryInterval)
+	if err := answer(); err != nil {
+		t.Fatalf("after the interval, with the secret readable: %v, want the real handler's decline", err)
+	}
+	if err := answer(); err != nil {
+		t.Fatalf("the next event: %v, want the real handler's decline", err)
+	}
+	if got := strings.Count(stdout.String(), `"outcome":"declined"`); got != 2 {
+		t.Errorf("%d declined decisions logged, want 2:\n%s", got, stdout.String())
+	}
+	if strings.Contains(stdout.String()+stderr.String(), clientSecret) {
+		t.Error("the output holds the client secret")
+	}
+}
+
+// A problem in the settings lasts as long as the container: no retry.
+func TestRuntimeDoesNotRetryInvalidSettings(t *testing.T) {
+	awsEnv(t)
+	h := captureRuntime(t)
+	t.Cleanup(restoreStdLog)
+	var stdout, stderr bytes.Buffer
+	run(context.Background(), nil, func(string) string { return "" }, &stdout, &stderr)
+	if failed, ok := (*h).(*configurationFailure); !ok || failed.retry != nil {
+		t.Errorf("runtime handler = %T, want a configurationFailure without retry", *h)
+	}
+}
+
+func TestStartupRetryLeavesTheHandlerItsBudget(t *testing.T) {
+	var calls int
+	failed := &configurationFailure{
+		log: slog.New(slog.DiscardHandler), problem: "OLD_CLIENT_SECRET_ARN: cannot read the secret", now: time.Now,
+		retry: func(ctx context.Context) (lambda.Handler, error) {
+			calls++
+			dl, _ := ctx.Deadline()
+			if left := time.Until(dl); left > startupRetryBudget {
+				t.Errorf("retry budget %v, want at most %v", left, startupRetryBudget)
+			}
+			return nil, errors.New("still failing")
+		},
+	}
+	// 3.05 s before the deadline: the handler needs its 3 s, no retry.
+	ctx, cancel := context.WithTimeout(context.Background(), trigger.DefaultBudget+50*time.Millisecond)
+	defer cancel()
+	if _, err := failed.Invoke(ctx, []byte(`{}`)); err == nil || calls != 0 {
+		t.Errorf("near the deadline: err %v, %d retries; want the error and no retry", err, calls)
+	}
+	if _, err := failed.Invoke(context.Background(), []byte(`{}`)); err == nil || calls != 1 {
+		t.Errorf("no deadline: err %v, %d retries; want the error after one retry", err, calls)
 	}
 }
