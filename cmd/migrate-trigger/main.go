@@ -64,7 +64,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	h, log, err := newHandler(ctx, getenv, stdout)
 	if err != nil {
-		if *listen != "" {
+		// With -listen, or run by hand, a person reads the message.
+		if *listen != "" || getenv(envRuntimeAPI) == "" {
 			fmt.Fprintf(stderr, "migrate-trigger: %v\n", err)
 			return 1
 		}
@@ -99,6 +100,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	return 0
 }
+
+// envRuntimeAPI is set by Lambda (and its emulator) for the runtime to
+// reach the Runtime API: it tells the Lambda runtime from a terminal.
+const envRuntimeAPI = "AWS_LAMBDA_RUNTIME_API"
 
 // newHandler builds everything once, before the first event.
 func newHandler(ctx context.Context, getenv func(string) string, logOut io.Writer) (*trigger.Handler, *slog.Logger, error) {

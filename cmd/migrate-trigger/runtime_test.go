@@ -65,7 +65,7 @@ func TestRuntimeConfigurationErrorAnswersEveryEvent(t *testing.T) {
 	h := captureRuntime(t)
 	t.Cleanup(restoreStdLog)
 	var stdout, stderr syncBuffer
-	env := map[string]string{"OLD_CLIENT_ID": oldClientID} // OLD_USER_POOL_ID missing
+	env := map[string]string{"OLD_CLIENT_ID": oldClientID, envRuntimeAPI: "127.0.0.1:9001"} // OLD_USER_POOL_ID missing
 	if code := run(context.Background(), nil, func(k string) string { return env[k] }, &stdout, &stderr); code != 0 {
 		t.Fatalf("exit code = %d, want the runtime started (stderr %q)", code, stderr.String())
 	}
@@ -120,16 +120,24 @@ func TestRuntimeConfigurationErrorAnswersEveryEvent(t *testing.T) {
 	}
 }
 
-// -listen keeps failing fast: a person at a terminal reads the message.
-func TestListenConfigurationErrorStillExits(t *testing.T) {
-	awsEnv(t)
-	h := captureRuntime(t)
-	var stdout, stderr bytes.Buffer
-	if code := run(context.Background(), []string{"-listen", "127.0.0.1:0"}, func(string) string { return "" }, &stdout, &stderr); code != 1 {
-		t.Errorf("exit code = %d, want 1", code)
-	}
-	if *h != nil {
-		t.Error("the Lambda runtime was started in -listen mode")
+// -listen, or the binary run by hand, keeps failing fast: a person at a
+// terminal reads the message.
+func TestConfigurationErrorOutsideLambdaStillExits(t *testing.T) {
+	for name, args := range map[string][]string{"-listen": {"-listen", "127.0.0.1:0"}, "run by hand": nil} {
+		t.Run(name, func(t *testing.T) {
+			awsEnv(t)
+			h := captureRuntime(t)
+			var stdout, stderr bytes.Buffer
+			if code := run(context.Background(), args, func(string) string { return "" }, &stdout, &stderr); code != 1 {
+				t.Errorf("exit code = %d, want 1", code)
+			}
+			if *h != nil {
+				t.Error("the Lambda runtime was started")
+			}
+			if !strings.Contains(stderr.String(), "OLD_USER_POOL_ID") {
+				t.Errorf("stderr = %q, want it to name OLD_USER_POOL_ID", stderr.String())
+			}
+		})
 	}
 }
 
@@ -217,7 +225,7 @@ func TestRuntimeRetriesAStartUpThatFailedOnACall(t *testing.T) {
 	t.Setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", sm.URL)
 	env := map[string]string{
 		"OLD_USER_POOL_ID": oldPoolID, "OLD_CLIENT_ID": oldClientID, "OLD_USER_POOL_ENDPOINT": f.URL,
-		"OLD_CLIENT_SECRET_ARN": secretARN,
+		"OLD_CLIENT_SECRET_ARN": secretARN, envRuntimeAPI: "127.0.0.1:9001",
 	}
 	h := captureRuntime(t)
 	t.Cleanup(restoreStdLog)
@@ -270,7 +278,8 @@ func TestRuntimeDoesNotRetryInvalidSettings(t *testing.T) {
 	h := captureRuntime(t)
 	t.Cleanup(restoreStdLog)
 	var stdout, stderr bytes.Buffer
-	run(context.Background(), nil, func(string) string { return "" }, &stdout, &stderr)
+	env := map[string]string{envRuntimeAPI: "127.0.0.1:9001"}
+	run(context.Background(), nil, func(k string) string { return env[k] }, &stdout, &stderr)
 	if failed, ok := (*h).(*configurationFailure); !ok || failed.retry != nil {
 		t.Errorf("runtime handler = %T, want a configurationFailure without retry", *h)
 	}
