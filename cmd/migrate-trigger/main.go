@@ -111,30 +111,29 @@ func newHandler(ctx context.Context, getenv func(string) string, logOut io.Write
 	if err != nil {
 		return nil, nil, err
 	}
-	var level slog.Level
-	_ = level.UnmarshalText([]byte(s.LogLevel)) // validated by settings
-	log := logging.New(logOut, level)
+	log := logging.New(logOut, s.LogLevel)
 
 	base, err := awsconfig.Load(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
+	old := oldPool(s)
 	// Secrets and credentials are fetched now, once, so a broken setting
 	// stops start-up with its name, and the first sign-in does not wait.
 	warm, cancel := context.WithTimeout(ctx, startupTimeout)
 	defer cancel()
-	secret, err := awsconfig.ClientSecret(warm, base, s)
+	secret, err := awsconfig.ClientSecret(warm, base, old)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("%s: %w", settings.EnvOldClientSecretARN, err)
 	}
-	creds := awsconfig.OldPoolCredentials(base, s)
+	creds := awsconfig.OldPoolCredentials(base, old)
 	if s.OldRoleARN != "" {
 		if _, err := creds.Retrieve(warm); err != nil {
 			return nil, nil, fmt.Errorf("%s: cannot assume the role (its trust policy must allow this function's execution role%s): %w",
 				settings.EnvOldRoleARN, externalIDHint(s), err)
 		}
 	}
-	pool := cognito.NewOldPool(awsconfig.OldPoolClient(base, s, creds), s.OldUserPoolID, s.OldClientID, secret)
+	pool := cognito.NewOldPool(awsconfig.OldPoolClient(base, old, creds), s.OldUserPoolID, s.OldClientID, secret)
 	newPool := cognito.NewNewPool(awsconfig.NewPoolClient(base))
 	h := trigger.NewHandler(migrate.New(pool, newPool, s.Rules), log, trigger.WithDeclineMode(s.Decline),
 		trigger.WithMetrics(metrics.NewEMF(logOut)))
@@ -153,6 +152,15 @@ func newHandler(ctx context.Context, getenv func(string) string, logOut io.Write
 		slog.Bool("trustEmail", s.Rules.TrustEmail),
 	)
 	return h, log, nil
+}
+
+// oldPool is how the settings say to reach the old pool.
+func oldPool(s settings.Settings) awsconfig.OldPool {
+	return awsconfig.OldPool{
+		Region: s.OldRegion, Endpoint: s.OldEndpoint,
+		RoleARN: s.OldRoleARN, ExternalID: s.OldExternalID,
+		ClientSecretARN: s.OldClientSecretARN, ClientSecret: s.OldClientSecret.Reveal(),
+	}
 }
 
 // startupTimeout bounds what start-up fetches (client secret, first
