@@ -15,7 +15,13 @@ $(COGNITO_LOCAL): e2e/cognito-local/package.json e2e/cognito-local/package-lock.
 	npm ci --prefix e2e/cognito-local --no-audit --no-fund --loglevel=error
 	@touch $@
 
-tools: $(COGNITO_LOCAL) ## install the pinned cognito-local and the Go modules
+# The pinned AWS Lambda Runtime Interface Emulator (tools/rie/go.mod), built
+# once; e2e/rie_test.go runs the function under it.
+RIE := tools/rie/bin/aws-lambda-rie
+$(RIE): tools/rie/go.mod tools/rie/go.sum
+	go -C tools/rie build -trimpath -o bin/aws-lambda-rie github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie
+
+tools: $(COGNITO_LOCAL) $(RIE) ## install the pinned cognito-local, the Lambda runtime emulator and the Go modules
 	go mod download
 
 demo: tools ## rehearse a migration locally: two local pools, the function between them

@@ -8,8 +8,7 @@ import (
 	"reflect"
 	"strings"
 
-	"github.com/cognito-migrate/cognito-migrate/internal/cognito"
-	"github.com/cognito-migrate/cognito-migrate/internal/lambdaapi"
+	"github.com/cognito-migrate/cognito-migrate/internal/awserr"
 )
 
 // hinted adds advice that only the command knows (the region it used, the
@@ -60,8 +59,7 @@ func explain(err error) string {
 
 func describe(err error) string {
 	var (
-		cc    *cognito.CallError
-		lc    *lambdaapi.CallError
+		ce    *awserr.CallError
 		drift *driftError
 		plain *plainError
 	)
@@ -72,53 +70,43 @@ func describe(err error) string {
 		return drift.Error()
 	case errors.Is(err, context.Canceled):
 		return "interrupted"
-	case errors.As(err, &cc):
-		return describeCognito(cc)
-	case errors.As(err, &lc):
-		return describeLambda(lc)
+	case errors.As(err, &ce):
+		return describeCall(ce)
 	}
 	return err.Error()
 }
 
-func describeCognito(e *cognito.CallError) string {
+// describeCall explains a failed AWS call, by its kind and its service.
+func describeCall(e *awserr.CallError) string {
 	aws := ""
 	if e.Message != "" {
 		aws = fmt.Sprintf(" (AWS: %s: %s)", e.Code, e.Message)
 	}
+	lambda := strings.HasPrefix(e.Action, "lambda:")
 	switch {
-	case errors.Is(e, cognito.ErrAccessDenied):
-		return fmt.Sprintf("access denied: the caller needs %s on %s%s", e.Action, poolResource(e.Resource), aws)
-	case errors.Is(e, cognito.ErrNotFound):
-		return fmt.Sprintf("%s: not found%s", e.Action, aws)
-	case errors.Is(e, cognito.ErrImportInProgress):
-		return fmt.Sprintf("%s refused: a user import job is running on the pool, and the pool cannot change until it ends (aws cognito-idp list-user-import-jobs); nothing was changed%s", e.Action, aws)
-	case errors.Is(e, cognito.ErrInvalidParameter):
-		return fmt.Sprintf("Cognito refused the request (%s): %s; nothing was changed", e.Action, e.Message)
-	case errors.Is(e, cognito.ErrCredentials):
-		return fmt.Sprintf("AWS did not accept the credentials (%s): check AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or renew an expired session (for example aws sso login)", e.Code)
-	case errors.Is(e, cognito.ErrThrottled):
-		return fmt.Sprintf("%s: Cognito throttled the requests even after retries; try again in a minute%s", e.Action, aws)
-	}
-	return e.Error()
-}
-
-func describeLambda(e *lambdaapi.CallError) string {
-	aws := ""
-	if e.Message != "" {
-		aws = fmt.Sprintf(" (AWS: %s: %s)", e.Code, e.Message)
-	}
-	switch {
-	case errors.Is(e, lambdaapi.ErrAccessDenied):
+	case errors.Is(e, awserr.ErrAccessDenied) && lambda:
 		return fmt.Sprintf("access denied: the caller needs %s on %s, to make sure Cognito may invoke the function%s", e.Action, e.Resource, aws)
-	case errors.Is(e, lambdaapi.ErrFunctionNotFound):
+	case errors.Is(e, awserr.ErrAccessDenied):
+		return fmt.Sprintf("access denied: the caller needs %s on %s%s", e.Action, poolResource(e.Resource), aws)
+	case errors.Is(e, awserr.ErrNotFound) && lambda:
 		return fmt.Sprintf("function %s not found: check --function-arn (its region and account, and that the version or alias exists)%s", e.Resource, aws)
-	case errors.Is(e, lambdaapi.ErrStatementIDTaken):
+	case errors.Is(e, awserr.ErrNotFound):
+		return fmt.Sprintf("%s: not found%s", e.Action, aws)
+	case errors.Is(e, awserr.ErrConflict) && lambda:
 		return fmt.Sprintf("the function's policy already has a statement with the id this command uses, and it does not let this pool invoke the function; "+
 			"look at it with 'aws lambda get-policy --function-name %s', remove it with 'aws lambda remove-permission' if it is stale, and run again%s", e.Resource, aws)
-	case errors.Is(e, lambdaapi.ErrPolicyChanged):
+	case errors.Is(e, awserr.ErrPreconditionFailed):
 		return fmt.Sprintf("the function's policy changed while this command ran; run it again%s", aws)
-	case errors.Is(e, lambdaapi.ErrCredentials):
+	case errors.Is(e, awserr.ErrImportInProgress):
+		return fmt.Sprintf("%s refused: a user import job is running on the pool, and the pool cannot change until it ends (aws cognito-idp list-user-import-jobs); nothing was changed%s", e.Action, aws)
+	case errors.Is(e, awserr.ErrInvalidParameter):
+		return fmt.Sprintf("Cognito refused the request (%s): %s; nothing was changed", e.Action, e.Message)
+	case errors.Is(e, awserr.ErrCredentials) && lambda:
 		return fmt.Sprintf("AWS did not accept the credentials for Lambda (%s): check AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or renew an expired session", e.Code)
+	case errors.Is(e, awserr.ErrCredentials):
+		return fmt.Sprintf("AWS did not accept the credentials (%s): check AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or renew an expired session (for example aws sso login)", e.Code)
+	case errors.Is(e, awserr.ErrThrottled):
+		return fmt.Sprintf("%s: Cognito throttled the requests even after retries; try again in a minute%s", e.Action, aws)
 	}
 	return e.Error()
 }

@@ -12,26 +12,21 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
+	"github.com/cognito-migrate/cognito-migrate/internal/awserr"
 	"github.com/cognito-migrate/cognito-migrate/internal/cognito"
 )
 
 // passwordAuthOptions are the flags of enable-password-auth.
 type passwordAuthOptions struct {
-	PoolID   string
+	poolOptions
 	ClientID string
-	DryRun   bool
-	Output   string
-	Region   string
 }
 
 func newEnablePasswordAuthCmd(a *app) *command {
 	opts := &passwordAuthOptions{}
 	fs := flag.NewFlagSet("enable-password-auth", flag.ContinueOnError)
-	fs.StringVar(&opts.PoolID, "user-pool-id", "", "the new user pool's `ID`, e.g. eu-west-1_AbCdEf123 (required)")
 	fs.StringVar(&opts.ClientID, "client-id", "", "the app client's `ID` (required)")
-	fs.BoolVar(&opts.DryRun, "dry-run", false, "print what would change; change nothing")
-	fs.StringVar(&opts.Output, "output", "text", "the result's `FORMAT` on stdout: text (default) or json")
-	fs.StringVar(&opts.Region, "region", "", "the pool's `REGION` (default: the AWS SDK's, e.g. AWS_REGION or the profile's)")
+	opts.register(fs)
 	c := &command{
 		name:     "enable-password-auth",
 		summary:  "allow USER_PASSWORD_AUTH on an app client, changing nothing else",
@@ -62,14 +57,11 @@ Exit status: 0 done (or nothing to do), 1 failed, 2 usage error.`,
 		flags: fs,
 	}
 	c.run = func(ctx context.Context) error {
-		switch {
-		case opts.PoolID == "":
-			return usagef(c.name, "--user-pool-id is required")
-		case opts.ClientID == "":
-			return usagef(c.name, "--client-id is required")
-		}
-		if err := validateOutput(c.name, opts.Output); err != nil {
+		if err := opts.poolOptions.validate(c.name); err != nil {
 			return err
+		}
+		if opts.ClientID == "" {
+			return usagef(c.name, "--client-id is required")
 		}
 		res, err := runEnablePasswordAuth(ctx, a, c.name, opts)
 		return a.finish(opts.Output, res, err)
@@ -165,7 +157,7 @@ func runEnablePasswordAuth(ctx context.Context, a *app, cmd string, o *passwordA
 
 	client, err := admin.UserPoolClient(ctx, o.PoolID, o.ClientID)
 	if err != nil {
-		if errors.Is(err, cognito.ErrNotFound) {
+		if errors.Is(err, awserr.ErrNotFound) {
 			return res, withHint(poolNotFoundHint(err, o.PoolID, region), "Or no app client %s in that pool.", o.ClientID)
 		}
 		return res, err

@@ -9,7 +9,9 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 
+	"github.com/cognito-migrate/cognito-migrate/internal/awserr"
 	"github.com/cognito-migrate/cognito-migrate/internal/cognito"
 	"github.com/cognito-migrate/cognito-migrate/internal/lambdaapi"
 )
@@ -20,23 +22,13 @@ const StatementIDPrefix = "cognito-migrate-"
 
 // triggerOptions are the flags of attach-trigger and detach-trigger.
 type triggerOptions struct {
-	PoolID      string
+	poolOptions
 	FunctionARN string // attach-trigger only
-	DryRun      bool
-	Output      string
-	Region      string
-}
-
-func (o *triggerOptions) commonFlags(fs *flag.FlagSet) {
-	fs.StringVar(&o.PoolID, "user-pool-id", "", "the new user pool's `ID`, e.g. eu-west-1_AbCdEf123 (required)")
-	fs.BoolVar(&o.DryRun, "dry-run", false, "print what would change; change nothing")
-	fs.StringVar(&o.Output, "output", "text", "the result's `FORMAT` on stdout: text (default) or json")
-	fs.StringVar(&o.Region, "region", "", "the pool's `REGION` (default: the AWS SDK's, e.g. AWS_REGION or the profile's)")
 }
 
 func (o *triggerOptions) validate(cmd string, attach bool) error {
-	if o.PoolID == "" {
-		return usagef(cmd, "--user-pool-id is required")
+	if err := o.poolOptions.validate(cmd); err != nil {
+		return err
 	}
 	if attach {
 		if o.FunctionARN == "" {
@@ -46,13 +38,6 @@ func (o *triggerOptions) validate(cmd string, attach bool) error {
 			return usagef(cmd, "--function-arn: %v", err)
 		}
 	}
-	return validateOutput(cmd, o.Output)
-}
-
-func validateOutput(cmd, output string) error {
-	if output != "text" && output != "json" {
-		return usagef(cmd, "--output must be text or json, not %q", output)
-	}
 	return nil
 }
 
@@ -60,7 +45,7 @@ func newAttachTriggerCmd(a *app) *command {
 	opts := &triggerOptions{}
 	fs := flag.NewFlagSet("attach-trigger", flag.ContinueOnError)
 	fs.StringVar(&opts.FunctionARN, "function-arn", "", "the migration function's `ARN`, optionally with a version or alias (required)")
-	opts.commonFlags(fs)
+	opts.register(fs)
 	c := &command{
 		name:     "attach-trigger",
 		summary:  "set the pool's \"Migrate user\" trigger, changing nothing else",
@@ -100,7 +85,7 @@ Exit status: 0 done (or nothing to do), 1 failed, 2 usage error.`,
 func newDetachTriggerCmd(a *app) *command {
 	opts := &triggerOptions{}
 	fs := flag.NewFlagSet("detach-trigger", flag.ContinueOnError)
-	opts.commonFlags(fs)
+	opts.register(fs)
 	c := &command{
 		name:     "detach-trigger",
 		summary:  "remove the pool's \"Migrate user\" trigger, changing nothing else",
@@ -282,7 +267,7 @@ func ensurePermission(ctx context.Context, a *app, res *triggerResult, o *trigge
 		perm.Status = permissionMissing
 	default:
 		err := grant.Add(ctx, lambdaAPI, status.RevisionID)
-		if errors.Is(err, lambdaapi.ErrStatementIDTaken) {
+		if errors.Is(err, awserr.ErrConflict) {
 			// The SDK retries a call whose answer was lost, so the statement
 			// may be our own first attempt's: look again before failing.
 			if again, checkErr := grant.Check(ctx, lambdaAPI); checkErr == nil && again.Allowed && again.StatementID == grant.StatementID {
@@ -304,7 +289,7 @@ func permissionHint(err error, crossAccount string, g lambdaapi.Grant) error {
 	switch {
 	case crossAccount != "":
 		return withHint(err, "%s", crossAccount)
-	case errors.Is(err, lambdaapi.ErrAccessDenied):
+	case errors.Is(err, awserr.ErrAccessDenied):
 		return withHint(err, "Or have someone who may run:\n  %s", g.CLICommand())
 	}
 	return err
@@ -313,7 +298,7 @@ func permissionHint(err error, crossAccount string, g lambdaapi.Grant) error {
 // poolNotFoundHint adds, to a pool that was not found, the region the pool
 // ID points at when it is not the one used.
 func poolNotFoundHint(err error, poolID, region string) error {
-	if !errors.Is(err, cognito.ErrNotFound) {
+	if !errors.Is(err, awserr.ErrNotFound) {
 		return err
 	}
 	if guess, _, ok := strings.Cut(poolID, "_"); ok && guess != region {
@@ -333,12 +318,12 @@ type poolARNParts struct{ region, account string }
 
 // parsePoolARN reads a user pool ARN,
 // arn:PARTITION:cognito-idp:REGION:ACCOUNT:userpool/ID.
-func parsePoolARN(arn string) (poolARNParts, error) {
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "cognito-idp" || !strings.HasPrefix(parts[5], "userpool/") {
-		return poolARNParts{}, failf("DescribeUserPool returned %q, which is not a user pool ARN", arn)
+func parsePoolARN(s string) (poolARNParts, error) {
+	a, err := arn.Parse(s)
+	if err != nil || a.Service != "cognito-idp" || !strings.HasPrefix(a.Resource, "userpool/") {
+		return poolARNParts{}, failf("DescribeUserPool returned %q, which is not a user pool ARN", s)
 	}
-	return poolARNParts{region: parts[3], account: parts[4]}, nil
+	return poolARNParts{region: a.Region, account: a.AccountID}, nil
 }
 
 func optional(s string) *string {

@@ -10,6 +10,7 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
+	"github.com/cognito-migrate/cognito-migrate/internal/awserr"
 	"github.com/cognito-migrate/cognito-migrate/internal/migrate"
 )
 
@@ -57,7 +58,7 @@ func (p *NewPool) Config(ctx context.Context, poolID string) (migrate.PoolConfig
 	}
 	out, err := p.api.DescribeUserPool(ctx, &cip.DescribeUserPoolInput{UserPoolId: aws.String(poolID)})
 	if err != nil {
-		return migrate.PoolConfig{}, fmt.Errorf("describe user pool %s: %w", poolID, err)
+		return migrate.PoolConfig{}, fmt.Errorf("describe user pool %s: %w", poolID, awserr.Fault(awserr.Wrap("cognito-idp:DescribeUserPool", poolID, err)))
 	}
 	if out.UserPool == nil {
 		return migrate.PoolConfig{}, fmt.Errorf("describe user pool %s: no pool in the answer", poolID)

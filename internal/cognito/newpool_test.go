@@ -128,7 +128,7 @@ func TestNewPoolConfigError(t *testing.T) {
 	client := cip.New(cip.Options{Region: "eu-west-2", BaseEndpoint: aws.String(srv.URL),
 		Credentials: credentials.NewStaticCredentialsProvider("AKID", "secret", "")})
 	_, err := NewNewPool(client).Config(context.Background(), "p")
-	if k := Kind(err); k != KindConfiguration {
-		t.Errorf("Kind(%v) = %q, want %q", err, k, KindConfiguration)
+	if k := migrate.KindOf(err); k != migrate.FaultConfiguration {
+		t.Errorf("Kind(%v) = %q, want %q", err, k, migrate.FaultConfiguration)
 	}
 }

@@ -13,10 +13,13 @@ import (
 	"encoding/json"
 	"io"
 	"regexp"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"github.com/cognito-migrate/cognito-migrate/internal/migrate"
 )
 
 // Namespace is the CloudWatch namespace of every metric.
@@ -62,8 +65,7 @@ func DimensionSets() [][]string {
 type Invocation struct {
 	// TriggerSource is the event's triggerSource ("" when unreadable).
 	TriggerSource string
-	// Outcome is "migrated", "declined" or "error".
-	Outcome string
+	Outcome       migrate.Outcome
 	// Reason is the decline reason or the error kind.
 	Reason string
 	// Latency is the time the invocation took.
@@ -146,17 +148,15 @@ func (e *EMF) Record(ctx context.Context, inv Invocation) {
 	_, _ = e.w.Write(line)
 }
 
-func outcome(s string) string {
-	switch s {
-	case "migrated", "declined", "error":
-		return s
+func outcome(o migrate.Outcome) string {
+	if slices.Contains(migrate.Outcomes(), o) {
+		return string(o)
 	}
 	return Unknown
 }
 
 func source(s string) string {
-	switch s {
-	case "UserMigration_Authentication", "UserMigration_ForgotPassword":
+	if slices.Contains(migrate.Sources(), s) {
 		return s
 	}
 	return Unknown

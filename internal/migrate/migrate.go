@@ -235,18 +235,22 @@ func (m *Migrator) Authenticate(ctx context.Context, req Request) (Decision, err
 	if d, ok := refuseStatus(u, allowed); !ok {
 		return d, nil
 	}
-	s, refusal, err := m.shapeUser(ctx, config, u, req.Username)
-	if refusal != nil || err != nil {
-		return refusal.orZero(), err
+	cfg, err := await(ctx, config)
+	if err != nil {
+		return Decision{}, fmt.Errorf("describe new pool: %w", err)
+	}
+	s, reason, err := m.rules.Shape(cfg, u, req.Username)
+	if reason != "" || err != nil {
+		return decline(reason, ""), err
 	}
 
 	d := Decision{
 		Migrate: true, Reason: Migrated, Username: u.Username,
-		ResponseUsername: s.username, Attributes: s.attributes, FinalStatus: final,
-		Dropped: s.dropped, Missing: s.missing, Detail: signIn.Challenge,
+		ResponseUsername: s.Username, Attributes: s.Attributes, FinalStatus: final,
+		Dropped: s.Dropped, Missing: s.Missing, Detail: signIn.Challenge,
 	}
 	if final == FinalConfirmed && m.rules.EnforcePasswordPolicy {
-		if unmet := s.cfg.Password.Unmet(req.Password); len(unmet) > 0 {
+		if unmet := cfg.Password.Unmet(req.Password); len(unmet) > 0 {
 			d.FinalStatus = FinalResetRequired
 			d.Detail = "password policy: " + strings.Join(unmet, ",")
 		}
@@ -254,32 +258,9 @@ func (m *Migrator) Authenticate(ctx context.Context, req Request) (Decision, err
 	// Cognito fails the migration if SMS MFA is asked for without pool MFA
 	// or a phone number.
 	d.EnableSMSMFA = signIn.Challenge != "" && m.rules.MFA == MFAMigrate &&
-		slices.Contains(u.MFA, "SMS_MFA") && s.cfg.MFA != "" && s.cfg.MFA != "OFF" &&
+		slices.Contains(u.MFA, "SMS_MFA") && cfg.MFA != "" && cfg.MFA != "OFF" &&
 		d.Attributes["phone_number"] != ""
 	return d, nil
-}
-
-// shapeUser waits for the new pool's configuration and shapes u for it. A
-// non-nil refusal is the decline the rules chose.
-func (m *Migrator) shapeUser(ctx context.Context, config <-chan result[PoolConfig], u User, typed string) (shape, *Decision, error) {
-	cfg, err := await(ctx, config)
-	if err != nil {
-		return shape{}, nil, fmt.Errorf("describe new pool: %w", err)
-	}
-	s, err := m.rules.reshape(cfg, u, typed)
-	if reason, ok := isDecline(err); ok {
-		d := decline(reason, "")
-		return shape{}, &d, nil
-	}
-	return s, nil, err
-}
-
-// orZero is the decision, or the zero Decision when there is none.
-func (d *Decision) orZero() Decision {
-	if d == nil {
-		return Decision{}
-	}
-	return *d
 }
 
 // mfaChallenge reports whether a challenge asks for a second factor (as
@@ -315,17 +296,21 @@ func (m *Migrator) ForgotPassword(ctx context.Context, req Request) (Decision, e
 	if d, ok := refuseStatus(u, StatusConfirmed); !ok {
 		return d, nil
 	}
-	s, refusal, err := m.shapeUser(ctx, config, u, req.Username)
-	if refusal != nil || err != nil {
-		return refusal.orZero(), err
+	cfg, err := await(ctx, config)
+	if err != nil {
+		return Decision{}, fmt.Errorf("describe new pool: %w", err)
 	}
-	if !hasVerifiedContact(s.attributes) {
+	s, reason, err := m.rules.Shape(cfg, u, req.Username)
+	if reason != "" || err != nil {
+		return decline(reason, ""), err
+	}
+	if !hasVerifiedContact(s.Attributes) {
 		return decline(NoVerifiedContact, ""), nil
 	}
 	return Decision{
 		Migrate: true, Reason: Migrated, Username: u.Username,
-		ResponseUsername: s.username, Attributes: s.attributes,
-		Dropped: s.dropped, Missing: s.missing,
+		ResponseUsername: s.Username, Attributes: s.Attributes,
+		Dropped: s.Dropped, Missing: s.Missing,
 	}, nil
 }
 
@@ -374,7 +359,7 @@ func hasVerifiedContact(attrs map[string]string) bool {
 func Transferable(attrs map[string]string) map[string]string {
 	out := make(map[string]string, len(attrs))
 	for name, value := range attrs {
-		if !settable(name) {
+		if !Writable(name) {
 			continue
 		}
 		out[name] = value
@@ -382,7 +367,11 @@ func Transferable(attrs map[string]string) map[string]string {
 	return out
 }
 
-func settable(name string) bool {
+// Writable reports whether an attribute may be written to a new user: every
+// name but sub (the new pool always makes its own), identities (federation
+// links) and username and cognito:* (system names). It is the one rule the
+// trigger, the settings and the bulk export share.
+func Writable(name string) bool {
 	switch {
 	case name == "sub", name == "identities", name == "username":
 		return false

@@ -2,7 +2,6 @@ package migrate
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -129,11 +128,6 @@ type ConfigError struct {
 
 func (e *ConfigError) Error() string { return e.Setting + ": " + e.Problem }
 
-// errDeclined carries a decline out of the attribute rules.
-type errDeclined struct{ reason Reason }
-
-func (e errDeclined) Error() string { return string(e.reason) }
-
 // Decline reasons from the new pool's rules.
 const (
 	// SignInNameNotUsable: what the user typed cannot identify them in the
@@ -144,22 +138,26 @@ const (
 	UsernameCaseMismatch Reason = "username_case_mismatch"
 )
 
-// shape is what the new pool will store for u, typed as typed.
-type shape struct {
-	cfg PoolConfig // the new pool it was shaped for
-	// username for the response's "username" key; empty leaves it out.
-	username   string
-	attributes map[string]string
-	dropped    []string // old names not copied because the new pool lacks them
-	missing    []string // new pool's required attributes the user lacks
+// Shape is what the new pool will store for a user who signs in as typed:
+// the trigger's response and the bulk export are both built from it.
+type Shape struct {
+	// Username for the response's "username" key; empty leaves it out, so
+	// the typed name becomes the username.
+	Username   string
+	Attributes map[string]string
+	// Dropped names old attributes not copied because the new pool lacks
+	// them; Missing names the new pool's required attributes the user lacks.
+	Dropped, Missing []string
 }
 
-// reshape applies the rules and the new pool's schema and sign-in type to
-// the old user's attributes.
-func (r Rules) reshape(cfg PoolConfig, u User, typed string) (shape, error) {
+// Shape applies the rules and the new pool's schema and sign-in type to the
+// old user u, who typed typed. A non-empty Reason is a decline: what the user
+// typed cannot identify them in the new pool without risking a second
+// account. An error is a configuration problem (*ConfigError).
+func (r Rules) Shape(cfg PoolConfig, u User, typed string) (Shape, Reason, error) {
 	if r.LegacySub != "" {
 		if _, ok := cfg.Attributes[r.LegacySub]; !ok {
-			return shape{}, &ConfigError{Setting: "LEGACY_SUB_ATTRIBUTE",
+			return Shape{}, "", &ConfigError{Setting: "LEGACY_SUB_ATTRIBUTE",
 				Problem: fmt.Sprintf("%q is not in the new pool's schema: add it as a custom attribute of the new pool (custom attributes can be added to an existing pool)", r.LegacySub)}
 		}
 	}
@@ -185,36 +183,36 @@ func (r Rules) reshape(cfg PoolConfig, u User, typed string) (shape, error) {
 		attrs[r.LegacySub] = u.Attributes["sub"]
 	}
 
-	s := shape{cfg: cfg, attributes: attrs}
+	s := Shape{Attributes: attrs}
 	for name := range attrs {
 		if _, ok := cfg.Attributes[name]; !ok {
-			s.dropped = append(s.dropped, name)
+			s.Dropped = append(s.Dropped, name)
 			delete(attrs, name)
 		}
 	}
-	slices.Sort(s.dropped)
+	slices.Sort(s.Dropped)
 
-	username, err := cfg.signInAs(u, typed, attrs)
-	if err != nil {
-		return shape{}, err
+	username, reason := cfg.signInAs(u, typed, attrs)
+	if reason != "" {
+		return Shape{}, reason, nil
 	}
-	s.username = username
+	s.Username = username
 
 	for name, spec := range cfg.Attributes {
 		if spec.Required && name != "sub" && attrs[name] == "" {
-			s.missing = append(s.missing, name)
+			s.Missing = append(s.Missing, name)
 		}
 	}
-	slices.Sort(s.missing)
-	return s, nil
+	slices.Sort(s.Missing)
+	return s, "", nil
 }
 
 // signInAs decides the new user's username and, when the user typed an
 // alias, puts the typed value into that alias attribute, as Cognito requires
 // (https://docs.aws.amazon.com/cognito/latest/developerguide/user-pool-lambda-migrate-user.html).
 // It returns the value of the response's "username" key ("" to leave it
-// out, which makes the typed name the username).
-func (cfg PoolConfig) signInAs(u User, typed string, attrs map[string]string) (string, error) {
+// out, which makes the typed name the username), or a decline reason.
+func (cfg PoolConfig) signInAs(u User, typed string, attrs map[string]string) (string, Reason) {
 	kind := typedKind(u, typed)
 	// Old pools that sign in by email or phone give users their sub as
 	// username; such users never type it.
@@ -224,32 +222,32 @@ func (cfg PoolConfig) signInAs(u User, typed string, attrs map[string]string) (s
 		// Email or phone as username: Cognito names the user itself; the
 		// typed value must be the attribute it signs in with.
 		if !slices.Contains(cfg.UsernameAttributes, kind) {
-			return "", errDeclined{SignInNameNotUsable}
+			return "", SignInNameNotUsable
 		}
 		attrs[kind] = typed
-		return "", nil
+		return "", ""
 	}
 	switch kind {
 	case "username":
-		return typed, nil
+		return typed, ""
 	case "username_case":
 		if cfg.CaseSensitive {
-			return "", errDeclined{UsernameCaseMismatch}
+			return "", UsernameCaseMismatch
 		}
-		return "", nil // the typed spelling becomes the username
+		return "", "" // the typed spelling becomes the username
 	case "email", "phone_number", "preferred_username":
 		switch {
 		case slices.Contains(cfg.AliasAttributes, kind):
 			attrs[kind] = typed
-			return u.Username, nil
+			return u.Username, ""
 		case opaqueUsername:
 			// From an email-as-username pool to a username pool: the email
 			// (or phone) the user always types becomes their username.
 			attrs[kind] = typed
-			return "", nil
+			return "", ""
 		}
 	}
-	return "", errDeclined{SignInNameNotUsable}
+	return "", SignInNameNotUsable
 }
 
 // typedKind says what the user typed: "username", "username_case" (the
@@ -271,13 +269,4 @@ func typedKind(u User, typed string) string {
 		}
 	}
 	return ""
-}
-
-// isDecline unwraps a decline from the rules.
-func isDecline(err error) (Reason, bool) {
-	var d errDeclined
-	if errors.As(err, &d) {
-		return d.reason, true
-	}
-	return "", false
 }

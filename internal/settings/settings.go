@@ -13,8 +13,9 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
+
 	"github.com/cognito-migrate/cognito-migrate/internal/migrate"
-	"github.com/cognito-migrate/cognito-migrate/internal/trigger"
 )
 
 // Names of the environment variables: a public contract, documented in the
@@ -71,8 +72,8 @@ type Settings struct {
 	// Rules shape the migrated user (ATTRIBUTE_MAP, EXCLUDE_ATTRIBUTES,
 	// LEGACY_SUB_ATTRIBUTE, MFA_POLICY, ENFORCE_PASSWORD_POLICY, TRUST_EMAIL).
 	Rules    migrate.Rules
-	Decline  trigger.DeclineMode
-	LogLevel string
+	Decline  migrate.DeclineMode
+	LogLevel slog.Level
 }
 
 // Secret is a value that must not be printed: fmt and log/slog show it as
@@ -102,11 +103,26 @@ var (
 	// App client ids: API pattern [\w+]+, at most 128 characters.
 	clientIDPattern = regexp.MustCompile(`^[\w+]+$`) // and at most 128: see validClientID
 	regionPattern   = regexp.MustCompile(`^[a-z]{2,}(-[a-z0-9]+)*$`)
-	roleARNPattern  = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$`)
 	// STS ExternalId: 2 to 1224 of letters, digits and _+=,.@:/-
 	externalIDPattern = regexp.MustCompile(`^[\w+=,.@:/-]+$`)
-	secretARNPattern  = regexp.MustCompile(`^arn:aws[a-z-]*:secretsmanager:([a-z0-9-]+):\d{12}:secret:.+$`)
+	// IAM role paths and names: letters, digits and _+=,.@-, paths with /.
+	roleNamePattern = regexp.MustCompile(`^role/[\w+=,.@/-]+$`)
+	accountPattern  = regexp.MustCompile(`^\d{12}$`)
 )
+
+// roleARN reports whether s is an IAM role ARN.
+func roleARN(s string) bool {
+	a, err := arn.Parse(s)
+	return err == nil && a.Service == "iam" && a.Region == "" && accountPattern.MatchString(a.AccountID) &&
+		roleNamePattern.MatchString(a.Resource)
+}
+
+// secretARN reports whether s is a Secrets Manager secret ARN.
+func secretARN(s string) bool {
+	a, err := arn.Parse(s)
+	return err == nil && a.Service == "secretsmanager" && regionPattern.MatchString(a.Region) &&
+		accountPattern.MatchString(a.AccountID) && strings.HasPrefix(a.Resource, "secret:") && len(a.Resource) > len("secret:")
+}
 
 // Load reads the settings through getenv (os.Getenv in main). All problems
 // are reported together, one per line.
@@ -126,8 +142,7 @@ func Load(getenv func(string) string) (Settings, error) {
 		OldExternalID:      get(EnvOldExternalID),
 		OldClientSecretARN: get(EnvOldClientSecretARN),
 		OldClientSecret:    Secret(getenv(EnvOldClientSecret)), // a secret is taken as it is, spaces included
-		Decline:            trigger.DeclineMode(strings.ToLower(get(EnvDeclineResponse))),
-		LogLevel:           strings.ToUpper(get(EnvLogLevel)),
+		Decline:            migrate.DeclineMode(strings.ToLower(get(EnvDeclineResponse))),
 	}
 
 	var poolRegion string
@@ -166,7 +181,7 @@ func Load(getenv func(string) string) (Settings, error) {
 		if s.OldExternalID != "" {
 			bad(EnvOldExternalID, "is set but %s is not: an external id is only sent when assuming a role", EnvOldRoleARN)
 		}
-	case !roleARNPattern.MatchString(s.OldRoleARN) || len(s.OldRoleARN) > 2048:
+	case !roleARN(s.OldRoleARN) || len(s.OldRoleARN) > 2048:
 		bad(EnvOldRoleARN, "%q is not an IAM role ARN, e.g. arn:aws:iam::111111111111:role/cognito-migrate-old-pool", s.OldRoleARN)
 	}
 	if s.OldExternalID != "" && (!externalIDPattern.MatchString(s.OldExternalID) || len(s.OldExternalID) < 2 || len(s.OldExternalID) > 1224) {
@@ -176,7 +191,7 @@ func Load(getenv func(string) string) (Settings, error) {
 	switch {
 	case s.OldClientSecretARN != "" && s.OldClientSecret != "":
 		bad(EnvOldClientSecret, "and %s are both set: set only one (the ARN in AWS, the literal only for local use)", EnvOldClientSecretARN)
-	case s.OldClientSecretARN != "" && !secretARNPattern.MatchString(s.OldClientSecretARN):
+	case s.OldClientSecretARN != "" && !secretARN(s.OldClientSecretARN):
 		bad(EnvOldClientSecretARN, "%q is not a Secrets Manager secret ARN, e.g. arn:aws:secretsmanager:eu-west-1:222222222222:secret:old-client-AbCdEf", s.OldClientSecretARN)
 	}
 
@@ -184,18 +199,23 @@ func Load(getenv func(string) string) (Settings, error) {
 
 	switch s.Decline {
 	case "":
-		s.Decline = trigger.DeclineEmpty
-	case trigger.DeclineEmpty, trigger.DeclineError:
+		s.Decline = migrate.DeclineEmpty
+	case migrate.DeclineEmpty, migrate.DeclineError:
 	default:
-		bad(EnvDeclineResponse, "%q is not one of %q (default) or %q", s.Decline, trigger.DeclineEmpty, trigger.DeclineError)
+		bad(EnvDeclineResponse, "%q is not one of %q (default) or %q", s.Decline, migrate.DeclineEmpty, migrate.DeclineError)
 	}
 
-	switch s.LogLevel {
-	case "":
-		s.LogLevel = "INFO"
-	case "DEBUG", "INFO", "WARN", "ERROR":
+	switch level := strings.ToUpper(get(EnvLogLevel)); level {
+	case "", "INFO":
+		s.LogLevel = slog.LevelInfo
+	case "DEBUG":
+		s.LogLevel = slog.LevelDebug
+	case "WARN":
+		s.LogLevel = slog.LevelWarn
+	case "ERROR":
+		s.LogLevel = slog.LevelError
 	default:
-		bad(EnvLogLevel, "%q is not one of DEBUG, INFO (default), WARN, ERROR", s.LogLevel)
+		bad(EnvLogLevel, "%q is not one of DEBUG, INFO (default), WARN, ERROR", level)
 	}
 
 	if len(errs) > 0 {
@@ -204,24 +224,11 @@ func Load(getenv func(string) string) (Settings, error) {
 	return s, nil
 }
 
-// SecretRegion is the region in a Secrets Manager secret ARN.
-func SecretRegion(arn string) string {
-	if m := secretARNPattern.FindStringSubmatch(arn); m != nil {
-		return m[1]
-	}
-	return ""
-}
-
 // attributeName is Cognito's attribute name pattern; names are at most 32
 // characters ("custom:" and 20 for custom attributes). Lengths are checked
 // apart: a bounded repeat of Unicode classes costs milliseconds to compile
 // on every cold start.
 var attributeName = regexp.MustCompile(`^[\p{L}\p{M}\p{S}\p{N}\p{P}]+$`)
-
-// reserved attribute names that can never be written to a new user.
-func reserved(name string) bool {
-	return name == "sub" || name == "identities" || name == "username" || strings.HasPrefix(name, "cognito:")
-}
 
 func validAttribute(name string) bool {
 	if utf8.RuneCountInString(name) > 32 || !attributeName.MatchString(name) {
@@ -249,7 +256,7 @@ func loadRules(get func(string) string, bad func(name, format string, args ...an
 				bad(EnvAttributeMap, "%q: attribute names are at most 32 characters (custom: and 20), without spaces", pair)
 			case from == "sub":
 				bad(EnvAttributeMap, "%q: to keep the old sub, set %s instead", pair, EnvLegacySubAttribute)
-			case reserved(from) || reserved(to):
+			case !migrate.Writable(from) || !migrate.Writable(to):
 				bad(EnvAttributeMap, "%q: sub, identities, username and cognito:* cannot be copied or written", pair)
 			case r.Rename[from] != "":
 				bad(EnvAttributeMap, "%s is mapped twice", from)

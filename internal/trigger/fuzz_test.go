@@ -212,7 +212,7 @@ func fuzzEligibleForReset(u migrate.User) bool {
 // billed metric).
 var (
 	fuzzOutcomes = map[any]bool{"migrated": true, "declined": true, "error": true}
-	fuzzSources  = map[any]bool{trigger.SourceAuthentication: true, trigger.SourceForgotPassword: true, "unknown": true}
+	fuzzSources  = map[any]bool{migrate.SourceAuthentication: true, migrate.SourceForgotPassword: true, "unknown": true}
 )
 
 func FuzzHandler(f *testing.F) {
@@ -221,7 +221,7 @@ func FuzzHandler(f *testing.F) {
 		var out bytes.Buffer
 		opts := []trigger.Option{trigger.WithBudget(20 * time.Millisecond), trigger.WithMetrics(metrics.NewEMF(&out))}
 		if pool.mode.declineError() {
-			opts = append(opts, trigger.WithDeclineMode(trigger.DeclineError))
+			opts = append(opts, trigger.WithDeclineMode(migrate.DeclineError))
 		}
 		h := trigger.NewHandler(migrate.New(pool, fuzzNewPool{}, migrate.Rules{}), logging.New(&out, slog.LevelDebug), opts...)
 		in := bytes.Clone(payload)
@@ -312,7 +312,7 @@ func FuzzHandler(f *testing.F) {
 			proved, owed, u, found := pool.proved, pool.owed, pool.returned, pool.found
 			pool.mu.Unlock()
 			switch ev.TriggerSource {
-			case trigger.SourceAuthentication:
+			case migrate.SourceAuthentication:
 				if !proved || !found || !u.Enabled {
 					t.Errorf("migrated %q at sign-in, but the pool proved=%v, enabled=%v", ev.UserName, proved, u.Enabled)
 				}
@@ -321,7 +321,7 @@ func FuzzHandler(f *testing.F) {
 				if owed != "" && got.Response.FinalUserStatus == string(migrate.FinalConfirmed) {
 					t.Errorf("migrated %q as CONFIRMED although the old pool still wanted %s", ev.UserName, owed)
 				}
-			case trigger.SourceForgotPassword:
+			case migrate.SourceForgotPassword:
 				if !found || !fuzzEligibleForReset(u) {
 					t.Errorf("migrated %q at forgot password, but the pool's user is %+v", ev.UserName, u)
 				}

@@ -162,7 +162,7 @@ func TestMigratedSignIn(t *testing.T) {
 	line := logLine(t, logs)
 	for k, want := range map[string]any{
 		"level": "INFO", "message": "user migration", "outcome": "migrated", "reason": "migrated",
-		"triggerSource": trigger.SourceAuthentication, "userPoolId": "eu-west-1_aaBBcC8dd",
+		"triggerSource": migrate.SourceAuthentication, "userPoolId": "eu-west-1_aaBBcC8dd",
 		"userName": "alice", "finalUserStatus": "CONFIRMED",
 	} {
 		if line[k] != want {
@@ -267,7 +267,7 @@ func TestMigratedForgotPassword(t *testing.T) {
 	if resp["messageAction"] != "SUPPRESS" {
 		t.Errorf("messageAction = %v, want SUPPRESS", resp["messageAction"])
 	}
-	if line := logLine(t, logs); line["triggerSource"] != trigger.SourceForgotPassword || line["outcome"] != "migrated" {
+	if line := logLine(t, logs); line["triggerSource"] != migrate.SourceForgotPassword || line["outcome"] != "migrated" {
 		t.Errorf("log line = %v", line)
 	}
 }
@@ -313,7 +313,7 @@ func TestDeclineClearsAPrefilledResponse(t *testing.T) {
 }
 
 func TestDeclineError(t *testing.T) {
-	h, logs := newHandler(&fakeDecider{decision: migrate.Decision{Reason: migrate.UserDisabled}}, trigger.WithDeclineMode(trigger.DeclineError))
+	h, logs := newHandler(&fakeDecider{decision: migrate.Decision{Reason: migrate.UserDisabled}}, trigger.WithDeclineMode(migrate.DeclineError))
 	out, err := h.Invoke(context.Background(), fixture(t, "authentication.json"))
 	assertFunctionError(t, out, err, trigger.ErrorTypeDeclined, trigger.DeclineMessage)
 	if line := logLine(t, logs); line["outcome"] != "declined" || line["reason"] != "user_disabled" {
@@ -325,7 +325,7 @@ func TestDeclineError(t *testing.T) {
 func TestDeclinesLookAlike(t *testing.T) {
 	reasons := []migrate.Reason{migrate.BadCredentials, migrate.UserNotFound, migrate.UserDisabled,
 		migrate.UserNotConfirmed, migrate.PasswordResetNeeded, migrate.ChallengeRequired, migrate.UnsupportedStatus}
-	for _, mode := range []trigger.DeclineMode{trigger.DeclineEmpty, trigger.DeclineError} {
+	for _, mode := range []migrate.DeclineMode{migrate.DeclineEmpty, migrate.DeclineError} {
 		t.Run(string(mode), func(t *testing.T) {
 			type answer struct {
 				Out []byte
