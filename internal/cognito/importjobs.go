@@ -68,14 +68,14 @@ func (j *ImportJobs) CSVHeader(ctx context.Context) ([]string, error) {
 		return nil, callError("GetCSVHeader", j.poolID, err)
 	}
 	if len(out.CSVHeader) == 0 {
-		return nil, &CallError{Action: "cognito-idp:GetCSVHeader", Resource: j.poolID, err: errors.New("answer has no CSVHeader")}
+		return nil, callError("GetCSVHeader", j.poolID, errors.New("answer has no CSVHeader"))
 	}
 	return out.CSVHeader, nil
 }
 
 func toJob(op, poolID string, t *types.UserImportJobType) (bulk.Job, error) {
 	if t == nil || aws.ToString(t.JobId) == "" {
-		return bulk.Job{}, &CallError{Action: "cognito-idp:" + op, Resource: poolID, err: errors.New("answer has no UserImportJob")}
+		return bulk.Job{}, callError(op, poolID, errors.New("answer has no UserImportJob"))
 	}
 	return bulk.Job{
 		ID:                    aws.ToString(t.JobId),

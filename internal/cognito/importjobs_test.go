@@ -14,6 +14,7 @@ import (
 	"github.com/aws/smithy-go"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/cognito-migrate/cognito-migrate/internal/awserr"
 	"github.com/cognito-migrate/cognito-migrate/internal/bulk"
 	"github.com/cognito-migrate/cognito-migrate/internal/cognitotest"
 	"github.com/cognito-migrate/cognito-migrate/internal/migrate"
@@ -172,7 +173,7 @@ func TestImportJobsErrors(t *testing.T) {
 	}
 	f.SetFault("DescribeUserImportJob", cognitotest.Fault{ErrorType: "TooManyRequestsException", Message: "Rate exceeded"})
 	_, err = jobs.DescribeImportJob(ctx, "import-x")
-	if !bulk.Throttled(err) || !errors.Is(err, ErrThrottled) {
+	if !bulk.Throttled(err) || !errors.Is(err, awserr.ErrThrottled) {
 		t.Errorf("throttled DescribeImportJob = %v, want it recognised as throttling", err)
 	}
 
