@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/cognito-migrate/cognito-migrate/internal/cognito"
 	"io"
 	"os"
 	"path/filepath"
@@ -12,18 +13,8 @@ import (
 	"time"
 )
 
-// Job is a user import job as the importer sees it (UserImportJobType).
-type Job struct {
-	ID     string
-	Name   string
-	Status string
-	// PreSignedURL is where the CSV is uploaded. It grants write access for
-	// 15 minutes: it is never logged or written to the state file.
-	PreSignedURL              string
-	Imported, Skipped, Failed int64
-	CompletionMessage         string
-	CloudWatchLogsRoleArn     string
-}
+// Job is an import job, as the cognito adapter reads it.
+type Job = cognito.ImportJob
 
 // Import job statuses (UserImportJobStatusType).
 const (

@@ -13,8 +13,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
-
-	"github.com/cognito-migrate/cognito-migrate/internal/bulk"
 )
 
 // ImportJobsAPI is the part of the cognito-idp client the bulk import uses
@@ -36,20 +34,28 @@ type ImportJobsAPI interface {
 // not: a pre-signed URL is valid for 15 minutes anyway.
 const DefaultUploadTimeout = 14 * time.Minute
 
+// ImportJob is a user import job as the importer sees it (UserImportJobType).
+type ImportJob struct {
+	ID     string
+	Name   string
+	Status string
+	// PreSignedURL is where the CSV is uploaded. It grants write access for
+	// 15 minutes: it is never logged or written to the state file.
+	PreSignedURL              string
+	Imported, Skipped, Failed int64
+	CompletionMessage         string
+	CloudWatchLogsRoleArn     string
+}
+
 // ImportJobs runs the CSV user import of one pool
 // (https://docs.aws.amazon.com/cognito/latest/developerguide/cognito-user-pools-using-import-tool.html).
-// It satisfies bulk.ImportAPI and bulk.ImportChecker.
+// It satisfies the bulk package's ImportAPI and ImportChecker.
 type ImportJobs struct {
 	api     ImportJobsAPI
 	poolID  string
 	logsARN string
 	http    *http.Client
 }
-
-var (
-	_ bulk.ImportAPI     = (*ImportJobs)(nil)
-	_ bulk.ImportChecker = (*ImportJobs)(nil)
-)
 
 // NewImportJobs returns the import of pool poolID, whose jobs write their
 // per-line results to CloudWatch through the role logsRoleARN. A nil
@@ -73,11 +79,11 @@ func (j *ImportJobs) CSVHeader(ctx context.Context) ([]string, error) {
 	return out.CSVHeader, nil
 }
 
-func toJob(op, poolID string, t *types.UserImportJobType) (bulk.Job, error) {
+func toJob(op, poolID string, t *types.UserImportJobType) (ImportJob, error) {
 	if t == nil || aws.ToString(t.JobId) == "" {
-		return bulk.Job{}, callError(op, poolID, errors.New("answer has no UserImportJob"))
+		return ImportJob{}, callError(op, poolID, errors.New("answer has no UserImportJob"))
 	}
-	return bulk.Job{
+	return ImportJob{
 		ID:                    aws.ToString(t.JobId),
 		Name:                  aws.ToString(t.JobName),
 		Status:                string(t.Status),
@@ -92,47 +98,47 @@ func toJob(op, poolID string, t *types.UserImportJobType) (bulk.Job, error) {
 
 // CreateImportJob creates a job (CreateUserImportJob); its pre-signed URL is
 // valid for 15 minutes.
-func (j *ImportJobs) CreateImportJob(ctx context.Context, name string) (bulk.Job, error) {
+func (j *ImportJobs) CreateImportJob(ctx context.Context, name string) (ImportJob, error) {
 	out, err := j.api.CreateUserImportJob(ctx, &cip.CreateUserImportJobInput{
 		JobName: aws.String(name), UserPoolId: aws.String(j.poolID), CloudWatchLogsRoleArn: aws.String(j.logsARN)})
 	if err != nil {
-		return bulk.Job{}, callError("CreateUserImportJob", j.poolID, err)
+		return ImportJob{}, callError("CreateUserImportJob", j.poolID, err)
 	}
 	return toJob("CreateUserImportJob", j.poolID, out.UserImportJob)
 }
 
 // StartImportJob starts a job whose CSV was uploaded (StartUserImportJob).
-func (j *ImportJobs) StartImportJob(ctx context.Context, jobID string) (bulk.Job, error) {
+func (j *ImportJobs) StartImportJob(ctx context.Context, jobID string) (ImportJob, error) {
 	out, err := j.api.StartUserImportJob(ctx, &cip.StartUserImportJobInput{UserPoolId: aws.String(j.poolID), JobId: aws.String(jobID)})
 	if err != nil {
-		return bulk.Job{}, callError("StartUserImportJob", j.poolID, err)
+		return ImportJob{}, callError("StartUserImportJob", j.poolID, err)
 	}
 	return toJob("StartUserImportJob", j.poolID, out.UserImportJob)
 }
 
 // DescribeImportJob reads a job (DescribeUserImportJob).
-func (j *ImportJobs) DescribeImportJob(ctx context.Context, jobID string) (bulk.Job, error) {
+func (j *ImportJobs) DescribeImportJob(ctx context.Context, jobID string) (ImportJob, error) {
 	out, err := j.api.DescribeUserImportJob(ctx, &cip.DescribeUserImportJobInput{UserPoolId: aws.String(j.poolID), JobId: aws.String(jobID)})
 	if err != nil {
-		return bulk.Job{}, callError("DescribeUserImportJob", j.poolID, err)
+		return ImportJob{}, callError("DescribeUserImportJob", j.poolID, err)
 	}
 	return toJob("DescribeUserImportJob", j.poolID, out.UserImportJob)
 }
 
 // StopImportJob stops a Pending or InProgress job (StopUserImportJob); a
 // stopped job cannot be restarted.
-func (j *ImportJobs) StopImportJob(ctx context.Context, jobID string) (bulk.Job, error) {
+func (j *ImportJobs) StopImportJob(ctx context.Context, jobID string) (ImportJob, error) {
 	out, err := j.api.StopUserImportJob(ctx, &cip.StopUserImportJobInput{UserPoolId: aws.String(j.poolID), JobId: aws.String(jobID)})
 	if err != nil {
-		return bulk.Job{}, callError("StopUserImportJob", j.poolID, err)
+		return ImportJob{}, callError("StopUserImportJob", j.poolID, err)
 	}
 	return toJob("StopUserImportJob", j.poolID, out.UserImportJob)
 }
 
 // ListImportJobs lists every job of the pool (ListUserImportJobs, 60 a page),
 // for example to check that none is running.
-func (j *ImportJobs) ListImportJobs(ctx context.Context) ([]bulk.Job, error) {
-	var jobs []bulk.Job
+func (j *ImportJobs) ListImportJobs(ctx context.Context) ([]ImportJob, error) {
+	var jobs []ImportJob
 	var token *string
 	for {
 		out, err := j.api.ListUserImportJobs(ctx, &cip.ListUserImportJobsInput{

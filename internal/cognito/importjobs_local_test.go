@@ -28,7 +28,7 @@ func TestImportJobsPostImportOnCognitoLocal(t *testing.T) {
 		MessageAction: types.MessageActionTypeSuppress}); err != nil {
 		t.Fatal(err)
 	}
-	jobs := NewImportJobs(c, poolID, importRole, nil)
+	jobs := NewImportJobs(c, poolID, "arn:aws:iam::111122223333:role/CognitoImportLogs", nil)
 	// cognito-local 5.3.0 answers GetGroup with HTTP 500 while the pool has
 	// no group at all (its store has no "Groups" key yet); with one group
 	// there, a missing group is ResourceNotFoundException as on AWS.

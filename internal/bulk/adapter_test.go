@@ -1,4 +1,4 @@
-package cognito
+package bulk_test
 
 import (
 	"context"
@@ -16,6 +16,7 @@ import (
 
 	"github.com/cognito-migrate/cognito-migrate/internal/awserr"
 	"github.com/cognito-migrate/cognito-migrate/internal/bulk"
+	"github.com/cognito-migrate/cognito-migrate/internal/cognito"
 	"github.com/cognito-migrate/cognito-migrate/internal/cognitotest"
 	"github.com/cognito-migrate/cognito-migrate/internal/migrate"
 )
@@ -47,7 +48,7 @@ func TestImportJobsEndToEnd(t *testing.T) {
 	f.AddPool(cognitotest.Pool{ID: importNewPool})
 	f.AddUser(importNewPool, cognitotest.User{Username: "dave", Enabled: true, Attributes: map[string]string{"email": "dave@example.com", "email_verified": "true"}})
 	f.AddGroup(importNewPool, "staff")
-	jobs := NewImportJobs(f.Client(), importNewPool, importRole, nil)
+	jobs := cognito.NewImportJobs(f.Client(), importNewPool, importRole, nil)
 	ctx := context.Background()
 
 	header, err := jobs.CSVHeader(ctx)
@@ -151,7 +152,7 @@ func TestImportJobsErrors(t *testing.T) {
 	f := cognitotest.New(t)
 	f.AddPool(cognitotest.Pool{ID: importNewPool})
 	f.AddGroup(importNewPool, "staff")
-	jobs := NewImportJobs(f.Client(), importNewPool, importRole, nil)
+	jobs := cognito.NewImportJobs(f.Client(), importNewPool, importRole, nil)
 	ctx := context.Background()
 
 	ok, err := jobs.GroupExists(ctx, "staff")
@@ -183,7 +184,7 @@ func TestImportJobsErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = jobs.UploadCSV(ctx, job.PreSignedURL+"tampered", strings.NewReader("x"), 1)
-	var ue *UploadError
+	var ue *cognito.UploadError
 	if !errors.As(err, &ue) || ue.Status != http.StatusForbidden || ue.Code != "SignatureDoesNotMatch" {
 		t.Errorf("upload with a bad signature = %v", err)
 	}
