@@ -11,7 +11,7 @@ import (
 
 	"github.com/cognito-migrate/cognito-migrate/internal/awstest"
 	"github.com/cognito-migrate/cognito-migrate/internal/cognitolocal"
-	"github.com/cognito-migrate/cognito-migrate/internal/rehearsal"
+	"github.com/cognito-migrate/cognito-migrate/e2e/rehearsal"
 )
 
 // testWriter sends the emulators' output to the test log.

@@ -16,7 +16,7 @@ import (
 
 	"github.com/cognito-migrate/cognito-migrate/internal/cognitolocal"
 	"github.com/cognito-migrate/cognito-migrate/internal/metrics/emftest"
-	"github.com/cognito-migrate/cognito-migrate/internal/rehearsal"
+	"github.com/cognito-migrate/cognito-migrate/e2e/rehearsal"
 )
 
 const (

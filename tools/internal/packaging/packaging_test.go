@@ -13,7 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/cognito-migrate/cognito-migrate/internal/packaging"
+	"github.com/cognito-migrate/cognito-migrate/tools/internal/packaging"
 )
 
 func TestWriteZipIsDeterministic(t *testing.T) {

@@ -8,7 +8,7 @@
 // benchmarks. cmd/bench prints the table and writes the JSON; `make bench`
 // runs it. Nothing here is asserted by `go test`: speed is measured, and
 // judged against the targets in the report.
-package bench
+package main
 
 import (
 	"bufio"

@@ -1,4 +1,4 @@
-package bench
+package main
 
 import (
 	"archive/zip"
@@ -14,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cognito-migrate/cognito-migrate/internal/packaging"
+	"github.com/cognito-migrate/cognito-migrate/tools/internal/packaging"
 )
 
 // Build says how the measured function was built and how big it is.

@@ -21,7 +21,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/cognito-migrate/cognito-migrate/internal/bench"
 )
 
 func main() {
@@ -46,7 +45,7 @@ func (e *envFlags) Set(v string) error {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	flags := flag.NewFlagSet("bench", flag.ContinueOnError)
 	flags.SetOutput(stderr)
-	opts := bench.Options{}
+	opts := Options{}
 	var env envFlags
 	flags.IntVar(&opts.Users, "users", 300, "distinct users migrated and measured per warm run (at least 200)")
 	flags.IntVar(&opts.WarmUp, "warmup", 10, "unmeasured migrations before each warm run")
@@ -96,12 +95,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	res, err := bench.Run(ctx, opts)
+	res, err := Run(ctx, opts)
 	if err != nil {
 		fmt.Fprintf(stderr, "bench: %v\n", err)
 		return 1
 	}
-	table := bench.Markdown(res)
+	table := Markdown(res)
 	fmt.Fprintln(stdout)
 	fmt.Fprint(stdout, table)
 
@@ -109,14 +108,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		path  string
 		write func(string) error
 	}{
-		{*out, func(p string) error { return bench.WriteJSON(p, res) }},
+		{*out, func(p string) error { return WriteJSON(p, res) }},
 		{*goBenchOut, func(p string) error {
 			if res.GoBenchOutput == "" {
 				return nil
 			}
 			return os.WriteFile(p, []byte(res.GoBenchOutput), 0o644)
 		}},
-		{*doc, func(p string) error { return bench.UpdateDoc(p, table) }},
+		{*doc, func(p string) error { return UpdateDoc(p, table) }},
 	} {
 		if w.path == "" {
 			continue
@@ -141,16 +140,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // renderOnly prints the table of a results file and updates doc with it,
 // for when the table's layout changed but the measurements did not.
 func renderOnly(results, doc string, stdout, stderr io.Writer) int {
-	res, err := bench.ReadJSON(results)
+	res, err := ReadJSON(results)
 	if err != nil {
 		fmt.Fprintf(stderr, "bench: %v\n", err)
 		return 1
 	}
-	res.Targets = bench.Judge(res)
-	table := bench.Markdown(res)
+	res.Targets = Judge(res)
+	table := Markdown(res)
 	fmt.Fprint(stdout, table)
 	if doc != "" {
-		if err := bench.UpdateDoc(doc, table); err != nil {
+		if err := UpdateDoc(doc, table); err != nil {
 			fmt.Fprintf(stderr, "bench: %v\n", err)
 			return 1
 		}
