@@ -20,7 +20,6 @@ import (
 	"strings"
 	"syscall"
 	"time"
-
 )
 
 func main() {
