@@ -85,9 +85,9 @@ type Machine struct {
 	Kernel    string `json:"kernel"`
 }
 
-// Run builds the function and measures it. An error in one part is
-// recorded in Results.Errors and the other parts still run; the error
-// returned is for what stops everything.
+// Run builds the function once and runs every scenario with that build.
+// An error in one part is recorded in Results.Errors and the other parts
+// still run; the error returned is for what stops everything.
 func Run(ctx context.Context, opts Options) (*Results, error) {
 	r := &Results{Date: time.Now().UTC(), Machine: machine(ctx), Commit: commit(ctx, opts.ModuleDir),
 		Users: opts.Users, WarmUp: opts.WarmUp, ColdRuns: opts.ColdRuns}
@@ -97,22 +97,22 @@ func Run(ctx context.Context, opts Options) (*Results, error) {
 			fmt.Fprintf(opts.Progress, "[%5.1fs] "+format+"\n", append([]any{time.Since(began).Seconds()}, args...)...)
 		}
 	}
-	failed := func(what string, err error) {
-		say("%s: %v", what, err)
-		r.Errors = append(r.Errors, fmt.Sprintf("%s: %v", what, err))
-	}
 
 	dir, err := os.MkdirTemp("", "cognito-migrate-bench-")
 	if err != nil {
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	say("building the function (and the linux/arm64 package, for its size)")
-	bin, build, err := BuildFunction(ctx, opts.ModuleDir, dir)
+	say("building the function (linux/%s, as `make package` builds it)", runtime.GOARCH)
+	bin, build, err := buildFunction(ctx, opts.ModuleDir, dir)
 	if err != nil {
 		return nil, err
 	}
 	r.Build = build
+	if build.Dist == nil && runtime.GOARCH != "arm64" {
+		r.Notes = append(r.Notes, "no dist/function.zip: `make package` builds the linux/arm64 package the templates deploy, "+
+			"and the next `make bench` reports its size")
+	}
 	r.LoadStart = loadAverage()
 
 	own := NewEndpoint("new pool", NewPoolHandler())
@@ -122,55 +122,15 @@ func Run(ctx context.Context, opts Options) (*Results, error) {
 		return nil, err
 	}
 	defer stopSTS()
-	h := &Harness{Bootstrap: bin, Env: opts.Env, Own: own, STS: sts, Invoker: NewInvoker(10 * time.Second), Progress: opts.Progress}
-
-	fake := NewFakePool()
-	defer fake.Close()
-	for _, d := range opts.Delays {
-		say("warm, %s, %v delay", fake.Name(), d)
-		w, err := warm(ctx, h, fake, d, opts)
-		if err != nil {
-			failed(fmt.Sprintf("warm, %s, %v delay", fake.Name(), d), err)
-			continue
-		}
-		r.Warm = append(r.Warm, w)
-	}
-	for _, d := range opts.Delays {
-		for _, role := range []bool{false, true} {
-			say("cold start, %v delay, assumed role %t", d, role)
-			us := users(fmt.Sprintf("cold-%dms-%t", d.Milliseconds(), role), opts.ColdRuns)
-			if err := fake.AddUsers(ctx, us); err != nil {
+	run := &runner{opts: opts, say: say, results: r,
+		h: &Harness{Bootstrap: bin, Env: opts.Env, Own: own, STS: sts, Invoker: NewInvoker(10 * time.Second), Progress: opts.Progress}}
+	for _, sc := range scenarios {
+		if err := sc.run(ctx, run); err != nil {
+			if ctx.Err() != nil {
 				return nil, err
 			}
-			c, err := h.Cold(ctx, fake, d, role, us)
-			if err != nil {
-				failed(fmt.Sprintf("cold start, %v delay, role %t", d, role), err)
-				continue
-			}
-			r.Cold = append(r.Cold, c)
+			run.failed(sc.name, err)
 		}
-	}
-
-	// A fresh cognito-local per delay: it keeps its users in a JSON file that
-	// each sign-in rewrites, so it slows down as it fills.
-	for _, d := range opts.Delays {
-		local, note, err := startLocal(ctx, opts.CognitoLocal)
-		if err != nil {
-			failed("cognito-local", err)
-			break
-		}
-		if local == nil {
-			r.Notes = append(r.Notes, note)
-			break
-		}
-		say("warm, %s, %v delay", local.Name(), d)
-		w, err := warm(ctx, h, local, d, opts)
-		local.Close()
-		if err != nil {
-			failed(fmt.Sprintf("warm, %s, %v delay", local.Name(), d), err)
-			continue
-		}
-		r.Warm = append(r.Warm, w)
 	}
 
 	for _, w := range r.Warm {
@@ -179,21 +139,125 @@ func Run(ctx context.Context, opts Options) (*Results, error) {
 	for _, c := range r.Cold {
 		r.PeakRSSBytes = max(r.PeakRSSBytes, c.PeakRSSBytes)
 	}
-
-	if opts.GoBench {
-		say("go benchmarks")
-		r.GoBenchCommand = "go " + strings.Join(GoBenchArgs(opts.BenchTime, opts.BenchCount), " ")
-		out, res, err := RunGoBench(ctx, opts.ModuleDir, opts.BenchTime, opts.BenchCount)
-		r.GoBenchOutput = out
-		if err != nil {
-			failed("go benchmarks", err)
-		}
-		r.GoBench = res
-	}
 	r.LoadEnd = loadAverage()
 	r.Targets = Judge(r)
 	say("done")
 	return r, nil
+}
+
+// runner is what every scenario shares: the options, the one build of the
+// function (in h), the services it calls, and the results to add to.
+type runner struct {
+	opts    Options
+	h       *Harness
+	say     func(format string, args ...any)
+	results *Results
+}
+
+// failed records that part of a scenario failed; the rest goes on.
+func (run *runner) failed(what string, err error) {
+	run.say("%s: %v", what, err)
+	run.results.Errors = append(run.results.Errors, fmt.Sprintf("%s: %v", what, err))
+}
+
+// A scenario measures one thing with the shared build and services and
+// adds its results to run.results. To add one (say, ListUsers throughput
+// of `status`, or memory at 10k users): a function here, a field in
+// Results, a table in Markdown and, if it has a target, a line in Judge.
+type scenario struct {
+	name string
+	run  func(ctx context.Context, run *runner) error
+}
+
+var scenarios = []scenario{
+	{"warm, SDK-level fake", warmFake},
+	{"cold start", coldStarts},
+	{"warm, cognito-local", warmLocal},
+	{"go benchmarks", goBenchmarks},
+}
+
+// warmFake measures warm migrations against the SDK-level fake, where our
+// cost is the only one besides the delay.
+func warmFake(ctx context.Context, run *runner) error {
+	fake := NewFakePool()
+	defer fake.Close()
+	for _, d := range run.opts.Delays {
+		run.warm(ctx, fake, d)
+	}
+	return nil
+}
+
+// warmLocal measures warm migrations against cognito-local, a fresh one
+// per delay: it keeps its users in a JSON file that each sign-in rewrites,
+// so it slows down as it fills.
+func warmLocal(ctx context.Context, run *runner) error {
+	for _, d := range run.opts.Delays {
+		local, note, err := startLocal(ctx, run.opts.CognitoLocal)
+		if err != nil || local == nil {
+			if note != "" {
+				run.results.Notes = append(run.results.Notes, note)
+			}
+			return err
+		}
+		run.warm(ctx, local, d)
+		local.Close()
+	}
+	return nil
+}
+
+// warm adds the users a warm run needs and runs it.
+func (run *runner) warm(ctx context.Context, pool OldPool, d time.Duration) {
+	what := fmt.Sprintf("warm, %s, %v delay", pool.Name(), d)
+	run.say("%s", what)
+	prefix := fmt.Sprintf("warm-%dms", d.Milliseconds())
+	warmUp, measured := users(prefix+"-w", run.opts.WarmUp), users(prefix, run.opts.Users)
+	if err := pool.AddUsers(ctx, append(warmUp, measured...)); err != nil {
+		run.failed(what, err)
+		return
+	}
+	w, err := run.h.Warm(ctx, pool, d, warmUp, measured)
+	if err != nil {
+		run.failed(what, err)
+		return
+	}
+	run.results.Warm = append(run.results.Warm, w)
+}
+
+// coldStarts measures fresh processes against the SDK-level fake, with and
+// without an assumed role, at each delay.
+func coldStarts(ctx context.Context, run *runner) error {
+	fake := NewFakePool()
+	defer fake.Close()
+	for _, d := range run.opts.Delays {
+		for _, role := range []bool{false, true} {
+			what := fmt.Sprintf("cold start, %v delay, role %t", d, role)
+			run.say("%s", what)
+			us := users(fmt.Sprintf("cold-%dms-%t", d.Milliseconds(), role), run.opts.ColdRuns)
+			if err := fake.AddUsers(ctx, us); err != nil {
+				return err
+			}
+			c, err := run.h.Cold(ctx, fake, d, role, us)
+			if err != nil {
+				run.failed(what, err)
+				continue
+			}
+			run.results.Cold = append(run.results.Cold, c)
+		}
+	}
+	return nil
+}
+
+// goBenchmarks runs the Go benchmarks of the per-event path.
+func goBenchmarks(ctx context.Context, run *runner) error {
+	if !run.opts.GoBench {
+		return nil
+	}
+	run.say("go benchmarks")
+	r := run.results
+	r.GoBenchCommand = "go " + strings.Join(goBenchArgs(run.opts.BenchTime, run.opts.BenchCount), " ")
+	var err error
+	r.GoBenchOutput, r.GoBench, err = runGoBench(ctx, run.opts.ModuleDir, run.opts.BenchTime, run.opts.BenchCount)
+	return err
 }
 
 // loadAverage is the first three fields of /proc/loadavg.
@@ -216,16 +280,6 @@ func (r *Results) Busy() bool {
 		}
 	}
 	return false
-}
-
-// warm adds the users a warm run needs and runs it.
-func warm(ctx context.Context, h *Harness, pool OldPool, d time.Duration, opts Options) (WarmResult, error) {
-	prefix := fmt.Sprintf("warm-%dms", d.Milliseconds())
-	warmUp, measured := users(prefix+"-w", opts.WarmUp), users(prefix, opts.Users)
-	if err := pool.AddUsers(ctx, append(warmUp, measured...)); err != nil {
-		return WarmResult{}, err
-	}
-	return h.Warm(ctx, pool, d, warmUp, measured)
 }
 
 // startLocal starts cognito-local as asked: nil with a note when it is

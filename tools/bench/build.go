@@ -4,11 +4,10 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
-	"encoding/binary"
+	"debug/elf"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -25,20 +24,12 @@ type Build struct {
 	GoArch  string `json:"goarch"`
 	// BinaryBytes is the size of the measured bootstrap.
 	BinaryBytes int64 `json:"binaryBytes"`
-	// Zip is function.zip: dist/function.zip when `make package` made one,
-	// otherwise the measured bootstrap zipped here.
+	// Zip is the function.zip of the measured bootstrap, the bytes
+	// `make package ARCH=GoArch` writes.
 	Zip ZipInfo `json:"zip"`
-	// Lambda is the linux/arm64 package (the templates' architecture),
-	// built as `make package` builds it.
-	Lambda *Package `json:"lambda,omitempty"`
-}
-
-// Package is a Lambda package's sizes.
-type Package struct {
-	Arch        string `json:"arch"`
-	BinaryBytes int64  `json:"binaryBytes"`
-	ZipBytes    int64  `json:"zipBytes"`
-	SHA256      string `json:"sha256"`
+	// Dist is dist/function.zip, when `make package` has made one (for
+	// the architecture the templates deploy, which may not run here).
+	Dist *ZipInfo `json:"dist,omitempty"`
 }
 
 // ZipInfo is a function.zip.
@@ -47,95 +38,76 @@ type ZipInfo struct {
 	Source string `json:"source"`
 	Arch   string `json:"arch"`
 	Bytes  int64  `json:"bytes"`
+	SHA256 string `json:"sha256,omitempty"`
 }
 
-// BuildFunction builds bootstrap into dir for this machine with the Lambda
-// package's flags (packaging.BuildArgs, packaging.BuildEnv), then sizes it
-// and function.zip, and builds the linux/arm64 package for its sizes.
-func BuildFunction(ctx context.Context, moduleDir, dir string) (string, Build, error) {
-	b := Build{GoOS: "linux", GoArch: runtime.GOARCH}
+// buildFunction builds the Lambda package for this machine's architecture
+// into dir, exactly as `make package` does, and keeps its bootstrap to run:
+// the one build every measurement shares.
+func buildFunction(ctx context.Context, moduleDir, dir string) (string, Build, error) {
+	arch := runtime.GOARCH
 	bin := filepath.Join(dir, packaging.Entry)
-	args := packaging.BuildArgs(bin)
-	cmd := exec.CommandContext(ctx, "go", args...)
-	cmd.Dir = moduleDir
-	cmd.Env = packaging.BuildEnv(os.Environ(), runtime.GOARCH)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", b, fmt.Errorf("go build: %w\n%s", err, out)
-	}
-	b.Command = fmt.Sprintf("GOOS=linux GOARCH=%s CGO_ENABLED=0 go %s", runtime.GOARCH, quoteArgs(args, bin))
-	code, err := os.ReadFile(bin)
+	res, err := packaging.Build(ctx, packaging.Options{Arch: arch, ModuleDir: moduleDir, OutDir: dir, Bootstrap: bin})
 	if err != nil {
-		return "", b, err
+		return "", Build{}, err
 	}
-	b.BinaryBytes = int64(len(code))
-
+	b := Build{
+		Command:     fmt.Sprintf("GOOS=linux GOARCH=%s CGO_ENABLED=0 go %s", arch, quoteArgs(packaging.BuildArgs(packaging.Entry))),
+		GoOS:        res.GoOS,
+		GoArch:      res.GoArch,
+		BinaryBytes: res.BinarySize,
+		Zip: ZipInfo{Path: "as `make package ARCH=" + arch + "` builds it", Arch: "linux/" + arch, Bytes: res.ZipSize, SHA256: res.SHA256,
+			Source: "the measured bootstrap, as `make package ARCH=" + arch + "` builds it"},
+	}
 	dist := filepath.Join(moduleDir, "dist", "function.zip")
 	if st, err := os.Stat(dist); err == nil {
 		arch, err := zipArch(dist)
 		if err != nil {
 			return "", b, err
 		}
-		b.Zip = ZipInfo{Path: "dist/function.zip", Arch: arch, Bytes: st.Size(),
+		b.Dist = &ZipInfo{Path: "dist/function.zip", Arch: arch, Bytes: st.Size(),
 			Source: "dist/function.zip from `make package`, " + st.ModTime().UTC().Format(time.DateTime) + " UTC"}
-	} else {
-		var buf bytes.Buffer
-		if err := packaging.WriteZip(&buf, code); err != nil {
-			return "", b, err
-		}
-		b.Zip = ZipInfo{Path: "zipped by the bench", Arch: "linux/" + runtime.GOARCH, Bytes: int64(buf.Len()),
-			Source: "the measured bootstrap, zipped by the bench with packaging.WriteZip (no dist/function.zip)"}
 	}
-
-	lambda, err := packaging.Build(ctx, packaging.Options{Arch: "arm64", ModuleDir: moduleDir, OutDir: filepath.Join(dir, "arm64")})
-	if err != nil {
-		return "", b, err
-	}
-	b.Lambda = &Package{Arch: lambda.GoOS + "/" + lambda.GoArch, BinaryBytes: lambda.BinarySize, ZipBytes: lambda.ZipSize, SHA256: lambda.SHA256}
 	return bin, b, nil
 }
 
-// zipArch reads the ELF machine of a function.zip's bootstrap.
+// zipArch is the architecture of a function.zip's bootstrap.
 func zipArch(path string) (string, error) {
 	zr, err := zip.OpenReader(path)
 	if err != nil {
 		return "", err
 	}
 	defer zr.Close()
-	for _, f := range zr.File {
-		if f.Name != packaging.Entry {
-			continue
-		}
-		r, err := f.Open()
-		if err != nil {
-			return "", err
-		}
-		defer r.Close()
-		var hdr [20]byte
-		if _, err := io.ReadFull(r, hdr[:]); err != nil || string(hdr[:4]) != "\x7fELF" {
-			return "unknown", nil
-		}
-		switch binary.LittleEndian.Uint16(hdr[18:]) {
-		case 0x3e:
-			return "linux/amd64", nil
-		case 0xb7:
-			return "linux/arm64", nil
-		}
+	r, err := zr.Open(packaging.Entry)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", path, err)
+	}
+	defer r.Close()
+	code, err := io.ReadAll(r)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", path, err)
+	}
+	f, err := elf.NewFile(bytes.NewReader(code))
+	if err != nil {
 		return "unknown", nil
 	}
-	return "", fmt.Errorf("%s has no %s", path, packaging.Entry)
+	switch f.Machine {
+	case elf.EM_X86_64:
+		return "linux/amd64", nil
+	case elf.EM_AARCH64:
+		return "linux/arm64", nil
+	}
+	return "unknown", nil
 }
 
-// quoteArgs is args for a shell, with bin shown as bootstrap.
-func quoteArgs(args []string, bin string) string {
-	var out []string
-	for _, a := range args {
-		if a == bin {
-			a = packaging.Entry
-		}
+// quoteArgs is args for a shell.
+func quoteArgs(args []string) string {
+	out := make([]string, len(args))
+	for i, a := range args {
 		if strings.ContainsAny(a, " \t") || a == "" {
 			a = "'" + a + "'"
 		}
-		out = append(out, a)
+		out[i] = a
 	}
 	return strings.Join(out, " ")
 }
