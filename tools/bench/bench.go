@@ -1,13 +1,3 @@
-// Package bench measures the built function the way Cognito uses it: the
-// real bootstrap serving the Lambda Invoke API, against a local old pool
-// with an injected round-trip delay (the SDK-level fake, where the
-// emulator's own cost would hide ours, and cognito-local). It measures warm
-// latency against the bare round trip ("the floor"), old-pool calls and how
-// many are waited for in sequence, cold starts with and without an assumed
-// role, peak memory and package size, and runs the per-event Go
-// benchmarks. cmd/bench prints the table and writes the JSON; `make bench`
-// runs it. Nothing here is asserted by `go test`: speed is measured, and
-// judged against the targets in the report.
 package main
 
 import (
@@ -89,7 +79,7 @@ type Machine struct {
 // An error in one part is recorded in Results.Errors and the other parts
 // still run; the error returned is for what stops everything.
 func Run(ctx context.Context, opts Options) (*Results, error) {
-	r := &Results{Date: time.Now().UTC(), Machine: machine(ctx), Commit: commit(ctx, opts.ModuleDir),
+	r := &Results{Date: time.Now().UTC(), Machine: machine(), Commit: commit(ctx, opts.ModuleDir),
 		Users: opts.Users, WarmUp: opts.WarmUp, ColdRuns: opts.ColdRuns}
 	began := time.Now()
 	say := func(format string, args ...any) {
@@ -297,19 +287,15 @@ func startLocal(ctx context.Context, mode string) (*LocalPool, string, error) {
 	return p, "", err
 }
 
-func machine(ctx context.Context) Machine {
-	m := Machine{CPUs: runtime.NumCPU(), GoVersion: runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH}
-	if out, err := exec.CommandContext(ctx, "nproc").Output(); err == nil {
-		fmt.Sscan(string(out), &m.CPUs)
-	}
+func machine() Machine {
+	// runtime.NumCPU counts the CPUs this process may use, as nproc does;
+	// the bench is built by the go command it measures with (go run).
+	m := Machine{CPUs: runtime.NumCPU(), GoVersion: runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH, CPUModel: "unknown"}
 	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
 		m.CPUModel = cpuModel(b)
 	}
 	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
 		m.Kernel = "Linux " + strings.TrimSpace(string(b))
-	}
-	if out, err := exec.CommandContext(ctx, "go", "version").Output(); err == nil {
-		m.GoVersion = strings.TrimPrefix(strings.TrimSpace(string(out)), "go version ")
 	}
 	return m
 }

@@ -38,7 +38,7 @@ func goBenchArgs(benchtime string, count int) []string {
 // plain output (benchstat's input) and medians.
 func runGoBench(ctx context.Context, moduleDir, benchtime string, count int) (string, []GoBenchmark, error) {
 	args := goBenchArgs(benchtime, count)
-	cmd := exec.CommandContext(ctx, "go", append(args[:1:1], append([]string{"-json"}, args[1:]...)...)...)
+	cmd := exec.CommandContext(ctx, "go", append([]string{"test", "-json"}, args[1:]...)...)
 	cmd.Dir = moduleDir
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr

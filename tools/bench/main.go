@@ -1,12 +1,19 @@
-// Command bench builds the function and measures it on this machine: warm
-// latency against the bare round trip, old-pool calls on the critical path,
-// cold starts, peak memory, package size and the per-event Go benchmarks
-// (see docs/performance.md). It prints the table, writes the results as
-// JSON and go test's benchmark output (benchstat's input), and updates the
-// table in docs/performance.md. Run it from the module root: make bench.
+// Command bench measures the built function the way Cognito uses it, on
+// this machine (make bench; docs/performance.md): the real bootstrap,
+// built once as `make package` builds it, serving the Lambda Invoke API
+// against a local old pool with an injected round-trip delay (the
+// SDK-level fake, where only our cost is left, and cognito-local). It
+// measures warm latency against the bare round trip ("the floor"),
+// old-pool calls and how many are waited for in sequence, cold starts with
+// and without an assumed role, peak memory and package size, and runs the
+// per-event Go benchmarks. It prints the tables, writes the results as JSON
+// and go test's benchmark output (benchstat's input), and updates the
+// tables in docs/performance.md. Nothing here is asserted by `go test`:
+// speed is measured, and judged against the targets in the report.
 //
-// It needs Linux (/proc) and, for the cognito-local rows, `make tools`.
-// Everything it starts listens on loopback and stops when it ends.
+// Run it from the module root. It needs Linux (/proc) and, for the
+// cognito-local rows, `make tools`. Everything it starts listens on
+// loopback and stops when it ends.
 package main
 
 import (
