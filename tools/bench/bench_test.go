@@ -226,3 +226,22 @@ func TestResultsRoundTrip(t *testing.T) {
 		t.Errorf("ReadJSON(WriteJSON(r)) mismatch (-want +got):\n%s", diff)
 	}
 }
+
+// runGoBench runs go test -json for real: one package, one iteration each.
+func TestRunGoBench(t *testing.T) {
+	if testing.Short() {
+		t.Skip("compiles a package's benchmarks; skipped with -short")
+	}
+	defer func(p []string) { goBenchPackages = p }(goBenchPackages)
+	goBenchPackages = []string{"./internal/migrate"}
+	text, got, err := runGoBench(t.Context(), "../..", "1x", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) == 0 || !strings.HasPrefix(got[0].Name, "migrate.Benchmark") || got[0].Runs != 1 || got[0].NsPerOp <= 0 {
+		t.Errorf("runGoBench = %+v, want migrate's benchmarks, one run each", got)
+	}
+	if !strings.Contains(text, "pkg: github.com/cognito-migrate/cognito-migrate/internal/migrate\n") {
+		t.Errorf("text lacks the pkg line:\n%s", text)
+	}
+}
