@@ -45,7 +45,7 @@ type Results struct {
 	Machine Machine   `json:"machine"`
 	Commit  string    `json:"commit,omitempty"`
 	// LoadStart and LoadEnd are /proc/loadavg's 1, 5 and 15-minute load
-	// averages after the builds and at the end.
+	// averages after the build and at the end.
 	LoadStart string `json:"loadAverageStart"`
 	LoadEnd   string `json:"loadAverageEnd"`
 	Users     int    `json:"users"`

@@ -81,7 +81,7 @@ func Markdown(r *Results) string {
 	if r.Commit != "" {
 		p("at commit %s.", r.Commit)
 	}
-	p("Load average (1, 5, 15 min) after the builds: %s; at the end: %s.", r.LoadStart, r.LoadEnd)
+	p("Load average (1, 5, 15 min) after the build: %s; at the end: %s.", r.LoadStart, r.LoadEnd)
 	if r.Busy() {
 		p("")
 		p("**Other work was running on this machine**: the load average exceeded its %d CPUs, so the tails (p99, max) "+
