@@ -101,7 +101,7 @@ func Run(ctx context.Context, opts Options) (*Results, error) {
 	r.Build = build
 	if build.Dist == nil && runtime.GOARCH != "arm64" {
 		r.Notes = append(r.Notes, "no dist/function.zip: `make package` builds the linux/arm64 package the templates deploy, "+
-			"and the next `make bench` reports its size")
+			"and the next `make bench` reports its size.")
 	}
 	r.LoadStart = loadAverage()
 
