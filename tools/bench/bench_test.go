@@ -1,12 +1,17 @@
 package main
 
 import (
+	"bytes"
 	"os"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/cognito-migrate/cognito-migrate/tools/internal/packaging"
 )
 
 func TestSummarize(t *testing.T) {
@@ -243,5 +248,28 @@ func TestRunGoBench(t *testing.T) {
 	}
 	if !strings.Contains(text, "pkg: github.com/cognito-migrate/cognito-migrate/internal/migrate\n") {
 		t.Errorf("text lacks the pkg line:\n%s", text)
+	}
+}
+
+// zipArch reads the architecture of the bootstrap in a function.zip: here,
+// the test binary itself, zipped as make package zips it.
+func TestZipArch(t *testing.T) {
+	code, err := os.ReadFile(os.Args[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := packaging.WriteZip(&buf, code); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "function.zip")
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := zipArch(path); err != nil || got != "linux/"+runtime.GOARCH {
+		t.Errorf("zipArch(test binary) = %q, %v; want linux/%s", got, err, runtime.GOARCH)
+	}
+	if _, err := zipArch(os.Args[0]); err == nil {
+		t.Error("zipArch(not a zip): no error")
 	}
 }
