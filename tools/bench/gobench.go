@@ -48,7 +48,7 @@ func runGoBench(ctx context.Context, moduleDir, benchtime string, count int) (st
 		err = fmt.Errorf("%w\n%s", runErr, stderr.Bytes())
 	}
 	if err != nil {
-		return text, res, fmt.Errorf("go %s: %w", strings.Join(args, " "), err)
+		return text, res, fmt.Errorf("go %s: %w\n%s", strings.Join(args, " "), err, text)
 	}
 	return text, res, nil
 }
@@ -78,7 +78,7 @@ func readGoBench(r io.Reader) (string, []GoBenchmark, error) {
 			return text.String(), nil, fmt.Errorf("reading go test -json: %w", err)
 		}
 		switch e.Action {
-		case "fail", "build-fail":
+		case "fail": // also after a build failure, whose messages come as build-output
 			failed = append(failed, e.Package)
 			continue
 		case "output", "build-output":
