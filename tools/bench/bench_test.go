@@ -2,9 +2,10 @@ package main
 
 import (
 	"bytes"
+	"debug/elf"
+	"encoding/binary"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -251,23 +252,27 @@ func TestRunGoBench(t *testing.T) {
 	}
 }
 
-// zipArch reads the architecture of the bootstrap in a function.zip: here,
-// the test binary itself, zipped as make package zips it.
+// zipArch reads the architecture of the bootstrap in a function.zip,
+// zipped as make package zips it (here, a bare ELF header).
 func TestZipArch(t *testing.T) {
-	code, err := os.ReadFile(os.Args[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	if err := packaging.WriteZip(&buf, code); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "function.zip")
-	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if got, err := zipArch(path); err != nil || got != "linux/"+runtime.GOARCH {
-		t.Errorf("zipArch(test binary) = %q, %v; want linux/%s", got, err, runtime.GOARCH)
+	for machine, want := range map[elf.Machine]string{elf.EM_X86_64: "linux/amd64", elf.EM_AARCH64: "linux/arm64", elf.EM_386: "unknown"} {
+		hdr := elf.Header64{Type: uint16(elf.ET_EXEC), Machine: uint16(machine), Version: 1, Ehsize: 64}
+		copy(hdr.Ident[:], elf.ELFMAG)
+		hdr.Ident[elf.EI_CLASS], hdr.Ident[elf.EI_DATA], hdr.Ident[elf.EI_VERSION] = byte(elf.ELFCLASS64), byte(elf.ELFDATA2LSB), 1
+		var code, zipped bytes.Buffer
+		if err := binary.Write(&code, binary.LittleEndian, hdr); err != nil {
+			t.Fatal(err)
+		}
+		if err := packaging.WriteZip(&zipped, code.Bytes()); err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(t.TempDir(), "function.zip")
+		if err := os.WriteFile(path, zipped.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := zipArch(path); err != nil || got != want {
+			t.Errorf("zipArch(%v) = %q, %v; want %q", machine, got, err, want)
+		}
 	}
 	if _, err := zipArch(os.Args[0]); err == nil {
 		t.Error("zipArch(not a zip): no error")
