@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cognito-migrate/cognito-migrate/e2e/rehearsal"
 	"github.com/cognito-migrate/cognito-migrate/internal/awstest"
 	"github.com/cognito-migrate/cognito-migrate/internal/cognitolocal"
-	"github.com/cognito-migrate/cognito-migrate/internal/rehearsal"
 )
 
 // testWriter sends the emulators' output to the test log.

@@ -69,7 +69,7 @@ func rules() []rule {
 
 // devTools are the developer tools (benchmark, packager, demo): they may
 // use test doubles, and nothing shipped may use them.
-var devTools = []string{"tools/", "e2e/", "cmd/bench", "internal/bench", "internal/rehearsal"}
+var devTools = []string{"tools/", "e2e/"}
 
 // exempt packages may use test doubles: the doubles themselves (they may
 // build on each other) and the developer tools.

@@ -1,11 +1,18 @@
-package bench
+package main
 
 import (
+	"bytes"
+	"debug/elf"
+	"encoding/binary"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/cognito-migrate/cognito-migrate/tools/packaging"
 )
 
 func TestSummarize(t *testing.T) {
@@ -84,28 +91,60 @@ func TestAttribute(t *testing.T) {
 	}
 }
 
-func TestParseGoBench(t *testing.T) {
-	out := `goos: linux
-goarch: amd64
-pkg: github.com/cognito-migrate/cognito-migrate/internal/trigger
-cpu: AMD EPYC
-BenchmarkDecodeEvent-2      	   10000	     16175 ns/op	  34.56 MB/s	    1752 B/op	      43 allocs/op
-BenchmarkDecodeEvent-2      	   10000	     18000 ns/op	  30.00 MB/s	    1752 B/op	      43 allocs/op
-BenchmarkDecodeEvent-2      	   10000	     15000 ns/op	  36.00 MB/s	    1752 B/op	      43 allocs/op
-BenchmarkInvoke/migrated-2  	    1460	     86578 ns/op	    5311 B/op	      90 allocs/op
-PASS
-ok  	github.com/cognito-migrate/cognito-migrate/internal/trigger	1.061s
-pkg: github.com/cognito-migrate/cognito-migrate/internal/migrate
-BenchmarkAuthenticate/migrated-16 	   25562	      5088 ns/op	    1552 B/op	      16 allocs/op
-BenchmarkAuthenticate/migrated-16 	   25562	      5000 ns/op	    1552 B/op	      16 allocs/op
-`
-	want := []GoBenchmark{
-		{Name: "trigger.BenchmarkDecodeEvent", Runs: 3, NsPerOp: 16175, BytesPerOp: 1752, AllocsPerOp: 43},
-		{Name: "trigger.BenchmarkInvoke/migrated", Runs: 1, NsPerOp: 86578, BytesPerOp: 5311, AllocsPerOp: 90},
-		{Name: "migrate.BenchmarkAuthenticate/migrated", Runs: 2, NsPerOp: 5044, BytesPerOp: 1552, AllocsPerOp: 16},
+// testdata/gobench.json is what go test -json printed for a few of the
+// benchmarks (two packages, -count 2 in one, a result line split over two
+// events, a MB/s column).
+func TestReadGoBench(t *testing.T) {
+	f, err := os.Open("testdata/gobench.json")
+	if err != nil {
+		t.Fatal(err)
 	}
-	if diff := cmp.Diff(want, ParseGoBench(out)); diff != "" {
-		t.Errorf("ParseGoBench mismatch (-want +got):\n%s", diff)
+	defer f.Close()
+	text, got, err := readGoBench(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []GoBenchmark{
+		{Name: "migrate.BenchmarkAuthenticate/migrated", Runs: 2, NsPerOp: 4988, BytesPerOp: 1553, AllocsPerOp: 16},
+		{Name: "migrate.BenchmarkForgotPassword", Runs: 2, NsPerOp: 2891, BytesPerOp: 1232.5, AllocsPerOp: 12},
+		{Name: "trigger.BenchmarkDecodeEvent", Runs: 1, NsPerOp: 24046, BytesPerOp: 1801, AllocsPerOp: 43},
+		{Name: "trigger.BenchmarkInvoke/declined", Runs: 1, NsPerOp: 27355, BytesPerOp: 4319, AllocsPerOp: 73},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("readGoBench mismatch (-want +got):\n%s", diff)
+	}
+	// The text is go test's plain output, benchstat's input: whole result
+	// lines, no test2json framing.
+	for _, s := range []string{
+		"pkg: github.com/cognito-migrate/cognito-migrate/internal/trigger\n",
+		"BenchmarkForgotPassword-2                \t    2066\t      2938 ns/op\t    1233 B/op\t      12 allocs/op\n",
+	} {
+		if !strings.Contains(text, s) {
+			t.Errorf("text lacks %q:\n%s", s, text)
+		}
+	}
+	for _, s := range []string{"=== RUN", "\nBenchmarkForgotPassword\n"} {
+		if strings.Contains(text, s) {
+			t.Errorf("text holds test2json framing %q:\n%s", s, text)
+		}
+	}
+}
+
+func TestReadGoBenchReportsAFailedPackage(t *testing.T) {
+	events := `{"Action":"output","Package":"example.com/m/internal/x","Output":"BenchmarkA-2 \t 10\t 5 ns/op\n"}
+{"Action":"output","Package":"example.com/m/internal/y","Output":"--- FAIL: BenchmarkB\n"}
+{"Action":"fail","Package":"example.com/m/internal/y"}
+{"Action":"pass","Package":"example.com/m/internal/x"}
+`
+	_, got, err := readGoBench(strings.NewReader(events))
+	if err == nil || !strings.Contains(err.Error(), "internal/y") {
+		t.Errorf("readGoBench error = %v, want one naming internal/y", err)
+	}
+	if len(got) != 1 || got[0].Name != "x.BenchmarkA" || got[0].NsPerOp != 5 {
+		t.Errorf("readGoBench = %+v, want x.BenchmarkA at 5 ns/op", got)
+	}
+	if _, _, err := readGoBench(strings.NewReader("BenchmarkA-2 10 5 ns/op\n")); err == nil {
+		t.Error("readGoBench(plain text): no error")
 	}
 }
 
@@ -148,8 +187,8 @@ func TestJudge(t *testing.T) {
 			{DelayMs: 25, Role: true, RoundTrips: 2, Total: Stats{P50: 101}},
 		},
 		PeakRSSBytes: 16 << 20,
-		Build: Build{Zip: ZipInfo{Path: "dist/function.zip", Arch: "linux/arm64", Bytes: 9 << 20},
-			Lambda: &Package{Arch: "linux/arm64", ZipBytes: 4 << 20}},
+		Build: Build{Zip: ZipInfo{Path: "as `make package ARCH=amd64` builds it", Arch: "linux/amd64", Bytes: 9 << 20},
+			Dist: &ZipInfo{Path: "dist/function.zip", Arch: "linux/arm64", Bytes: 4 << 20}},
 	}
 	r.Targets = Judge(r)
 	var met []bool
@@ -158,7 +197,7 @@ func TestJudge(t *testing.T) {
 	}
 	// fake: p50 met, critical path met; slow: p50 missed, critical path
 	// missed; cold without role met, with role missed; RSS met; zips:
-	// dist missed, arm64 met.
+	// the measured one missed, dist/function.zip met.
 	want := []bool{true, true, false, false, true, false, true, false, true}
 	if !cmp.Equal(met, want) {
 		t.Errorf("Judge met = %v, want %v", met, want)
@@ -191,5 +230,51 @@ func TestResultsRoundTrip(t *testing.T) {
 	}
 	if diff := cmp.Diff(r, got); diff != "" {
 		t.Errorf("ReadJSON(WriteJSON(r)) mismatch (-want +got):\n%s", diff)
+	}
+}
+
+// runGoBench runs go test -json for real: one package, one iteration each.
+func TestRunGoBench(t *testing.T) {
+	if testing.Short() {
+		t.Skip("compiles a package's benchmarks; skipped with -short")
+	}
+	defer func(p []string) { goBenchPackages = p }(goBenchPackages)
+	goBenchPackages = []string{"./internal/migrate"}
+	text, got, err := runGoBench(t.Context(), "../..", "1x", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) == 0 || !strings.HasPrefix(got[0].Name, "migrate.Benchmark") || got[0].Runs != 1 || got[0].NsPerOp <= 0 {
+		t.Errorf("runGoBench = %+v, want migrate's benchmarks, one run each", got)
+	}
+	if !strings.Contains(text, "pkg: github.com/cognito-migrate/cognito-migrate/internal/migrate\n") {
+		t.Errorf("text lacks the pkg line:\n%s", text)
+	}
+}
+
+// zipArch reads the architecture of the bootstrap in a function.zip,
+// zipped as make package zips it (here, a bare ELF header).
+func TestZipArch(t *testing.T) {
+	for machine, want := range map[elf.Machine]string{elf.EM_X86_64: "linux/amd64", elf.EM_AARCH64: "linux/arm64", elf.EM_386: "unknown"} {
+		hdr := elf.Header64{Type: uint16(elf.ET_EXEC), Machine: uint16(machine), Version: 1, Ehsize: 64}
+		copy(hdr.Ident[:], elf.ELFMAG)
+		hdr.Ident[elf.EI_CLASS], hdr.Ident[elf.EI_DATA], hdr.Ident[elf.EI_VERSION] = byte(elf.ELFCLASS64), byte(elf.ELFDATA2LSB), 1
+		var code, zipped bytes.Buffer
+		if err := binary.Write(&code, binary.LittleEndian, hdr); err != nil {
+			t.Fatal(err)
+		}
+		if err := packaging.WriteZip(&zipped, code.Bytes()); err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(t.TempDir(), "function.zip")
+		if err := os.WriteFile(path, zipped.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := zipArch(path); err != nil || got != want {
+			t.Errorf("zipArch(%v) = %q, %v; want %q", machine, got, err, want)
+		}
+	}
+	if _, err := zipArch(os.Args[0]); err == nil {
+		t.Error("zipArch(not a zip): no error")
 	}
 }

@@ -11,7 +11,7 @@ import (
 	"os"
 	"os/signal"
 
-	"github.com/cognito-migrate/cognito-migrate/internal/packaging"
+	"github.com/cognito-migrate/cognito-migrate/tools/packaging"
 )
 
 func main() {

@@ -13,7 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/cognito-migrate/cognito-migrate/internal/packaging"
+	"github.com/cognito-migrate/cognito-migrate/tools/packaging"
 )
 
 func TestWriteZipIsDeterministic(t *testing.T) {
@@ -69,8 +69,9 @@ func TestBuildIsReproducible(t *testing.T) {
 
 	for _, arch := range packaging.Arches {
 		t.Run(arch, func(t *testing.T) {
+			kept := filepath.Join(t.TempDir(), "bootstrap")
 			first, err := packaging.Build(t.Context(), packaging.Options{
-				Arch: arch, ModuleDir: root, OutDir: t.TempDir(), Stderr: tlog{t},
+				Arch: arch, ModuleDir: root, OutDir: t.TempDir(), Stderr: tlog{t}, Bootstrap: kept,
 			})
 			if err != nil {
 				t.Fatal(err)
@@ -98,7 +99,20 @@ func TestBuildIsReproducible(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			checkELF(t, readEntry(t, zipped), arch)
+			entry := readEntry(t, zipped)
+			checkELF(t, entry, arch)
+
+			// The bootstrap kept for the bench is the one in the zip.
+			bin, err := os.ReadFile(kept)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(bin, entry) {
+				t.Errorf("Options.Bootstrap holds %d bytes, not the zip's bootstrap (%d bytes)", len(bin), len(entry))
+			}
+			if st, err := os.Stat(kept); err != nil || st.Mode().Perm() != packaging.Mode {
+				t.Errorf("Options.Bootstrap mode = %v, %v; want %v", st.Mode(), err, packaging.Mode)
+			}
 		})
 	}
 }

@@ -1,12 +1,19 @@
-// Command bench builds the function and measures it on this machine: warm
-// latency against the bare round trip, old-pool calls on the critical path,
-// cold starts, peak memory, package size and the per-event Go benchmarks
-// (see docs/performance.md). It prints the table, writes the results as
-// JSON and go test's benchmark output (benchstat's input), and updates the
-// table in docs/performance.md. Run it from the module root: make bench.
+// Command bench measures the built function the way Cognito uses it, on
+// this machine (make bench; docs/performance.md): the real bootstrap,
+// built once as `make package` builds it, serving the Lambda Invoke API
+// against a local old pool with an injected round-trip delay (the
+// SDK-level fake, where only our cost is left, and cognito-local). It
+// measures warm latency against the bare round trip ("the floor"),
+// old-pool calls and how many are waited for in sequence, cold starts with
+// and without an assumed role, peak memory and package size, and runs the
+// per-event Go benchmarks. It prints the tables, writes the results as JSON
+// and go test's benchmark output (benchstat's input), and updates the
+// tables in docs/performance.md. Nothing here is asserted by `go test`:
+// speed is measured, and judged against the targets in the report.
 //
-// It needs Linux (/proc) and, for the cognito-local rows, `make tools`.
-// Everything it starts listens on loopback and stops when it ends.
+// Run it from the module root. It needs Linux (/proc) and, for the
+// cognito-local rows, `make tools`. Everything it starts listens on
+// loopback and stops when it ends.
 package main
 
 import (
@@ -20,8 +27,6 @@ import (
 	"strings"
 	"syscall"
 	"time"
-
-	"github.com/cognito-migrate/cognito-migrate/internal/bench"
 )
 
 func main() {
@@ -46,7 +51,7 @@ func (e *envFlags) Set(v string) error {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	flags := flag.NewFlagSet("bench", flag.ContinueOnError)
 	flags.SetOutput(stderr)
-	opts := bench.Options{}
+	opts := Options{}
 	var env envFlags
 	flags.IntVar(&opts.Users, "users", 300, "distinct users migrated and measured per warm run (at least 200)")
 	flags.IntVar(&opts.WarmUp, "warmup", 10, "unmeasured migrations before each warm run")
@@ -96,12 +101,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	res, err := bench.Run(ctx, opts)
+	res, err := Run(ctx, opts)
 	if err != nil {
 		fmt.Fprintf(stderr, "bench: %v\n", err)
 		return 1
 	}
-	table := bench.Markdown(res)
+	table := Markdown(res)
 	fmt.Fprintln(stdout)
 	fmt.Fprint(stdout, table)
 
@@ -109,14 +114,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		path  string
 		write func(string) error
 	}{
-		{*out, func(p string) error { return bench.WriteJSON(p, res) }},
+		{*out, func(p string) error { return WriteJSON(p, res) }},
 		{*goBenchOut, func(p string) error {
 			if res.GoBenchOutput == "" {
 				return nil
 			}
 			return os.WriteFile(p, []byte(res.GoBenchOutput), 0o644)
 		}},
-		{*doc, func(p string) error { return bench.UpdateDoc(p, table) }},
+		{*doc, func(p string) error { return UpdateDoc(p, table) }},
 	} {
 		if w.path == "" {
 			continue
@@ -141,16 +146,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // renderOnly prints the table of a results file and updates doc with it,
 // for when the table's layout changed but the measurements did not.
 func renderOnly(results, doc string, stdout, stderr io.Writer) int {
-	res, err := bench.ReadJSON(results)
+	res, err := ReadJSON(results)
 	if err != nil {
 		fmt.Fprintf(stderr, "bench: %v\n", err)
 		return 1
 	}
-	res.Targets = bench.Judge(res)
-	table := bench.Markdown(res)
+	res.Targets = Judge(res)
+	table := Markdown(res)
 	fmt.Fprint(stdout, table)
 	if doc != "" {
-		if err := bench.UpdateDoc(doc, table); err != nil {
+		if err := UpdateDoc(doc, table); err != nil {
 			fmt.Fprintf(stderr, "bench: %v\n", err)
 			return 1
 		}

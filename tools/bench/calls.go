@@ -1,4 +1,4 @@
-package bench
+package main
 
 import (
 	"cmp"
@@ -21,6 +21,10 @@ type Call struct {
 
 // Window is the time one invocation was in flight, seen by its caller.
 type Window struct{ Start, End time.Time }
+
+// holds reports whether c started while the invocation was in flight: the
+// call belongs to it.
+func (w Window) holds(c Call) bool { return !c.Start.Before(w.Start) && !c.Start.After(w.End) }
 
 // Slow is one of the slowest invocations of a run and its calls, to tell
 // our delays from the machine's.
@@ -45,7 +49,7 @@ func Slowest(windows []Window, calls []Call, n int) []Slow {
 	for _, w := range sorted[:min(n, len(sorted))] {
 		s := Slow{Ms: ms(w.End.Sub(w.Start))}
 		for _, c := range calls {
-			if !c.Start.Before(w.Start) && !c.Start.After(w.End) {
+			if w.holds(c) {
 				s.Calls = append(s.Calls, SlowCall{Call: c.Service + " " + c.Op, Status: c.Status,
 					StartMs: ms(c.Start.Sub(w.Start)), Ms: ms(c.End.Sub(c.Start))})
 			}
@@ -101,7 +105,7 @@ func Attribute(windows []Window, calls []Call) CallStats {
 	for i, w := range windows {
 		var in []Call
 		for _, c := range sorted {
-			if !c.Start.Before(w.Start) && !c.Start.After(w.End) {
+			if w.holds(c) {
 				in = append(in, c)
 				s.ByOp[c.Service+" "+c.Op]++
 			}

@@ -61,6 +61,9 @@ type Options struct {
 	Env []string
 	// Stderr receives go build's messages; nil discards them.
 	Stderr io.Writer
+	// Bootstrap, when set, also receives the executable that was zipped, so
+	// that a caller can run exactly what it would deploy (make bench).
+	Bootstrap string
 }
 
 // Result describes a built package.
@@ -131,6 +134,15 @@ func Build(ctx context.Context, opts Options) (Result, error) {
 	line := res.SHA256 + "  function.zip\n"
 	if err := os.WriteFile(res.Zip+".sha256", []byte(line), 0o644); err != nil {
 		return Result{}, err
+	}
+	if opts.Bootstrap != "" {
+		if err := os.WriteFile(opts.Bootstrap, code, Mode); err != nil {
+			return Result{}, err
+		}
+		// WriteFile's mode passes through the umask; the zip's does not.
+		if err := os.Chmod(opts.Bootstrap, Mode); err != nil {
+			return Result{}, err
+		}
 	}
 	return res, nil
 }

@@ -1,4 +1,4 @@
-package bench
+package main
 
 import (
 	"encoding/json"
@@ -62,13 +62,11 @@ func Judge(r *Results) []Target {
 		ts = append(ts, Target{Name: "peak RSS of bootstrap", Goal: "< " + fmtMiB(MaxRSSBytes),
 			Measured: fmtMiB(r.PeakRSSBytes), Met: r.PeakRSSBytes < MaxRSSBytes})
 	}
-	if z := r.Build.Zip; z.Bytes > 0 {
-		ts = append(ts, Target{Name: "function.zip (" + z.Arch + ", " + z.Path + ")", Goal: "< " + fmtMiB(MaxZipBytes),
-			Measured: fmtMiB(z.Bytes), Met: z.Bytes < MaxZipBytes})
-	}
-	if l := r.Build.Lambda; l != nil {
-		ts = append(ts, Target{Name: "function.zip (" + l.Arch + ", as `make package` builds it)", Goal: "< " + fmtMiB(MaxZipBytes),
-			Measured: fmtMiB(l.ZipBytes), Met: l.ZipBytes < MaxZipBytes})
+	for _, z := range []*ZipInfo{&r.Build.Zip, r.Build.Dist} {
+		if z != nil && z.Bytes > 0 {
+			ts = append(ts, Target{Name: "function.zip (" + z.Arch + ", " + z.Path + ")", Goal: "< " + fmtMiB(MaxZipBytes),
+				Measured: fmtMiB(z.Bytes), Met: z.Bytes < MaxZipBytes})
+		}
 	}
 	return ts
 }
@@ -83,7 +81,7 @@ func Markdown(r *Results) string {
 	if r.Commit != "" {
 		p("at commit %s.", r.Commit)
 	}
-	p("Load average (1, 5, 15 min) after the builds: %s; at the end: %s.", r.LoadStart, r.LoadEnd)
+	p("Load average (1, 5, 15 min) after the build: %s; at the end: %s.", r.LoadStart, r.LoadEnd)
 	if r.Busy() {
 		p("")
 		p("**Other work was running on this machine**: the load average exceeded its %d CPUs, so the tails (p99, max) "+
@@ -134,8 +132,8 @@ func Markdown(r *Results) string {
 	p("| peak RSS of bootstrap (VmHWM, highest of all runs above) | %s |", fmtMiB(r.PeakRSSBytes))
 	p("| bootstrap measured above (linux/%s) | %s |", r.Build.GoArch, fmtMiB(r.Build.BinaryBytes))
 	p("| function.zip: %s | %s |", r.Build.Zip.Source, fmtMiB(r.Build.Zip.Bytes))
-	if l := r.Build.Lambda; l != nil {
-		p("| %s package, as `make package` builds it: bootstrap / function.zip | %s / %s |", l.Arch, fmtMiB(l.BinaryBytes), fmtMiB(l.ZipBytes))
+	if d := r.Build.Dist; d != nil {
+		p("| function.zip: %s (%s) | %s |", d.Source, d.Arch, fmtMiB(d.Bytes))
 	}
 	p("")
 	p("Built with `%s`.", r.Build.Command)
