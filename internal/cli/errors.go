@@ -8,6 +8,9 @@ import (
 	"reflect"
 	"strings"
 
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/credentials/ssocreds"
+
 	"github.com/cognito-migrate/cognito-migrate/internal/awserr"
 )
 
@@ -63,9 +66,20 @@ func describe(err error) string {
 		drift *driftError
 		plain *plainError
 	)
+	var (
+		timeout *timeoutError
+		signing *v4.SigningError
+		sso     *ssocreds.InvalidTokenError
+	)
 	switch {
 	case errors.As(err, &plain):
 		return plain.msg
+	case errors.As(err, &timeout):
+		return describeTimeout(err, timeout)
+	case errors.As(err, &sso):
+		return "the AWS SSO session has expired or is not signed in: run 'aws sso login' (with --profile PROFILE for a named profile), then run this command again"
+	case errors.As(err, &signing):
+		return describeNoCredentials(err)
 	case errors.As(err, &drift):
 		return drift.Error()
 	case errors.Is(err, context.Canceled):
@@ -109,6 +123,41 @@ func describeCall(e *awserr.CallError) string {
 		return fmt.Sprintf("%s: Cognito throttled the requests even after retries; try again in a minute%s", e.Action, aws)
 	}
 	return e.Error()
+}
+
+// describeTimeout explains a call that got no answer.
+func describeTimeout(err error, t *timeoutError) string {
+	action := "an AWS call"
+	var ce *awserr.CallError
+	if errors.As(err, &ce) {
+		action = ce.Action
+		if ce.Resource != "" {
+			action += " on " + ce.Resource
+		}
+	}
+	return fmt.Sprintf("%s got no answer within %v: check the network and the endpoint (--endpoint-url, --old-endpoint-url, "+
+		"AWS_ENDPOINT_URL_<SERVICE>, OLD_USER_POOL_ENDPOINT), then run the command again; nothing after this call was done", action, t.after)
+}
+
+// describeNoCredentials explains a call that could not be signed: no
+// credentials were found, or they could not be refreshed.
+func describeNoCredentials(err error) string {
+	action := "AWS"
+	var ce *awserr.CallError
+	if errors.As(err, &ce) {
+		action = ce.Action
+	}
+	return fmt.Sprintf("no usable AWS credentials for %s: set AWS_PROFILE or pass --profile (or --old-profile for the old pool), "+
+		"run 'aws sso login' if the profile uses SSO, or 'aws configure' to store keys. The AWS SDK said: %v", action, errors.Unwrap(errorsSigning(err)))
+}
+
+// errorsSigning returns the SDK's signing error in err.
+func errorsSigning(err error) error {
+	var signing *v4.SigningError
+	if errors.As(err, &signing) {
+		return signing
+	}
+	return err
 }
 
 // poolResource names a pool for an IAM message: its ARN, or its ID.

@@ -27,6 +27,7 @@ func newEnablePasswordAuthCmd(a *app) *command {
 	fs := flag.NewFlagSet("enable-password-auth", flag.ContinueOnError)
 	fs.StringVar(&opts.ClientID, "client-id", "", "the app client's `ID` (required)")
 	opts.register(fs)
+	opts.registerDryRun(fs)
 	c := &command{
 		name:     "enable-password-auth",
 		summary:  "allow USER_PASSWORD_AUTH on an app client, changing nothing else",
@@ -145,10 +146,7 @@ func (r *passwordAuthResult) setError(e *errorResult) { r.Error = e }
 
 func runEnablePasswordAuth(ctx context.Context, a *app, cmd string, o *passwordAuthOptions) (*passwordAuthResult, error) {
 	res := &passwordAuthResult{Command: cmd, DryRun: o.DryRun, UserPoolID: o.PoolID, ClientID: o.ClientID, Warnings: []string{}}
-	api, region, err := a.clients.Cognito(ctx, o.Region)
-	if errors.Is(err, errNoRegion) {
-		return res, usagef(cmd, "no AWS region: pass --region%s or set AWS_REGION", regionGuess(o.PoolID))
-	}
+	api, region, err := a.adminAPI(ctx, cmd, &o.poolOptions)
 	if err != nil {
 		return res, err
 	}

@@ -46,6 +46,7 @@ func newAttachTriggerCmd(a *app) *command {
 	fs := flag.NewFlagSet("attach-trigger", flag.ContinueOnError)
 	fs.StringVar(&opts.FunctionARN, "function-arn", "", "the migration function's `ARN`, optionally with a version or alias (required)")
 	opts.register(fs)
+	opts.registerDryRun(fs)
 	c := &command{
 		name:     "attach-trigger",
 		summary:  "set the pool's \"Migrate user\" trigger, changing nothing else",
@@ -86,6 +87,7 @@ func newDetachTriggerCmd(a *app) *command {
 	opts := &triggerOptions{}
 	fs := flag.NewFlagSet("detach-trigger", flag.ContinueOnError)
 	opts.register(fs)
+	opts.registerDryRun(fs)
 	c := &command{
 		name:     "detach-trigger",
 		summary:  "remove the pool's \"Migrate user\" trigger, changing nothing else",
@@ -172,10 +174,7 @@ func (r *triggerResult) setError(e *errorResult) { r.Error = e }
 // The result reports what was done even when err is not nil.
 func runTrigger(ctx context.Context, a *app, cmd string, o *triggerOptions, attach bool) (*triggerResult, error) {
 	res := &triggerResult{Command: cmd, DryRun: o.DryRun, UserPoolID: o.PoolID, Warnings: []string{}}
-	api, region, err := a.clients.Cognito(ctx, o.Region)
-	if errors.Is(err, errNoRegion) {
-		return res, usagef(cmd, "no AWS region: pass --region%s or set AWS_REGION", regionGuess(o.PoolID))
-	}
+	api, region, err := a.adminAPI(ctx, cmd, &o.poolOptions)
 	if err != nil {
 		return res, err
 	}
@@ -248,7 +247,7 @@ func ensurePermission(ctx context.Context, a *app, res *triggerResult, o *trigge
 			fn.Account, poolARN.account, grant.CLICommand())
 	}
 
-	lambdaAPI, err := a.clients.Lambda(ctx, fn.Region)
+	lambdaAPI, err := a.permissionAPI(ctx, &o.poolOptions, fn.Region)
 	if err != nil {
 		return err
 	}
@@ -305,13 +304,6 @@ func poolNotFoundHint(err error, poolID, region string) error {
 		return withHint(err, "The command looked in region %s, but the pool ID starts with %s: pass --region %s.", region, guess, guess)
 	}
 	return withHint(err, "No user pool %s in region %s (account of the current credentials).", poolID, region)
-}
-
-func regionGuess(poolID string) string {
-	if guess, _, ok := strings.Cut(poolID, "_"); ok {
-		return " " + guess
-	}
-	return ""
 }
 
 type poolARNParts struct{ region, account string }
