@@ -140,8 +140,29 @@ func (a *app) awsConfig(ctx context.Context, profile string) (aws.Config, error)
 	if t, ok := a.clients.(callTimeouter); ok {
 		d = t.callTimeout()
 	}
+	if cfg.Credentials != nil {
+		cfg.Credentials = credentialsGuard{cfg.Credentials}
+	}
 	return withCallTimeout(cfg, d), nil
 }
+
+// credentialsGuard marks a failure to get credentials (none found, an
+// expired session), which the SDK reports only as text.
+type credentialsGuard struct{ next aws.CredentialsProvider }
+
+func (g credentialsGuard) Retrieve(ctx context.Context) (aws.Credentials, error) {
+	c, err := g.next.Retrieve(ctx)
+	if err != nil {
+		return c, &credentialsError{err: err}
+	}
+	return c, nil
+}
+
+// credentialsError: no usable credentials.
+type credentialsError struct{ err error }
+
+func (e *credentialsError) Error() string { return e.err.Error() }
+func (e *credentialsError) Unwrap() error { return e.err }
 
 // newPoolClient returns the cognito-idp client for the new pool: the
 // --profile's credentials, the region of o.region, and --endpoint-url (else

@@ -8,7 +8,6 @@ import (
 	"reflect"
 	"strings"
 
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/credentials/ssocreds"
 
 	"github.com/cognito-migrate/cognito-migrate/internal/awserr"
@@ -68,7 +67,7 @@ func describe(err error) string {
 	)
 	var (
 		timeout *timeoutError
-		signing *v4.SigningError
+		creds   *credentialsError
 		sso     *ssocreds.InvalidTokenError
 	)
 	switch {
@@ -78,8 +77,8 @@ func describe(err error) string {
 		return describeTimeout(err, timeout)
 	case errors.As(err, &sso):
 		return "the AWS SSO session has expired or is not signed in: run 'aws sso login' (with --profile PROFILE for a named profile), then run this command again"
-	case errors.As(err, &signing):
-		return describeNoCredentials(err)
+	case errors.As(err, &creds):
+		return describeNoCredentials(err, creds)
 	case errors.As(err, &drift):
 		return drift.Error()
 	case errors.Is(err, context.Canceled):
@@ -141,23 +140,14 @@ func describeTimeout(err error, t *timeoutError) string {
 
 // describeNoCredentials explains a call that could not be signed: no
 // credentials were found, or they could not be refreshed.
-func describeNoCredentials(err error) string {
+func describeNoCredentials(err error, creds *credentialsError) string {
 	action := "AWS"
 	var ce *awserr.CallError
 	if errors.As(err, &ce) {
 		action = ce.Action
 	}
 	return fmt.Sprintf("no usable AWS credentials for %s: set AWS_PROFILE or pass --profile (or --old-profile for the old pool), "+
-		"run 'aws sso login' if the profile uses SSO, or 'aws configure' to store keys. The AWS SDK said: %v", action, errors.Unwrap(errorsSigning(err)))
-}
-
-// errorsSigning returns the SDK's signing error in err.
-func errorsSigning(err error) error {
-	var signing *v4.SigningError
-	if errors.As(err, &signing) {
-		return signing
-	}
-	return err
+		"run 'aws sso login' if the profile uses SSO, or 'aws configure' to store keys. The AWS SDK said: %v", action, creds.err)
 }
 
 // poolResource names a pool for an IAM message: its ARN, or its ID.

@@ -103,6 +103,8 @@ type testClients struct {
 	// endpoints are more AWS_ENDPOINT_URL_<SERVICE> values, by SDK service
 	// id ("STS").
 	endpoints map[string]string
+	// credentialsErr, when set, is what retrieving credentials fails with.
+	credentialsErr error
 	// timeout bounds every call (default: DefaultCallTimeout).
 	timeout time.Duration
 	// wrap and wrapLambda, when set, wrap the clients.
@@ -126,9 +128,15 @@ func (c *testClients) Config(_ context.Context, profile string) (aws.Config, err
 	for k, v := range c.endpoints {
 		endpoints[k] = v
 	}
+	var creds aws.CredentialsProvider = credentials.NewStaticCredentialsProvider(key, "operator-secret", "")
+	if c.credentialsErr != nil {
+		creds = aws.NewCredentialsCache(aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+			return aws.Credentials{}, c.credentialsErr
+		}))
+	}
 	return aws.Config{
 		Region:        c.region,
-		Credentials:   credentials.NewStaticCredentialsProvider(key, "operator-secret", ""),
+		Credentials:   creds,
 		HTTPClient:    bufferedBody{http.DefaultClient},
 		ConfigSources: []any{endpoints},
 		Retryer:       func() aws.Retryer { return retry.NewStandard() },

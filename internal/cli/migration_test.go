@@ -1,0 +1,286 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials/ssocreds"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+
+	"github.com/cognito-migrate/cognito-migrate/internal/awstest"
+	"github.com/cognito-migrate/cognito-migrate/internal/cognitotest"
+)
+
+const (
+	oldPoolID   = "us-east-1_OldPool1"
+	oldClientID = "oldclient123"
+	oldSecret   = "old-client-secret-that-must-never-be-printed"
+	otherFnARN  = "arn:aws:lambda:eu-west-1:111122223333:function:other-migrate"
+)
+
+// resolve parses args as a two-pool command would and resolves them.
+func (e *env) resolve(t *testing.T, args ...string) (*migration, string, error) {
+	t.Helper()
+	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	p, o := &poolOptions{}, &migrationOptions{}
+	p.register(fs)
+	o.register(fs)
+	if err := fs.Parse(args); err != nil {
+		t.Fatalf("parse %v: %v", args, err)
+	}
+	if err := p.validate("test"); err != nil {
+		return nil, "", err
+	}
+	if err := o.validate("test"); err != nil {
+		return nil, "", err
+	}
+	var stdout, stderr bytes.Buffer
+	a := &app{stdout: &stdout, stderr: &stderr, getenv: e.getenv, clients: e.clients}
+	m, err := a.resolveMigration(context.Background(), "test", p, o)
+	msg := ""
+	if err != nil {
+		msg = explain(err)
+		t.Logf("resolve %v: %s", args, msg)
+	}
+	return m, msg, err
+}
+
+// attached is the rich env with the function attached and its settings.
+func attached(t *testing.T, vars map[string]string) *env {
+	t.Helper()
+	e := richEnv(t)
+	pool := e.cognito.UserPool(richPoolID)
+	setPath(pool, functionARN, "LambdaConfig", "UserMigration")
+	b, _ := json.Marshal(pool)
+	e.cognito.PutUserPool(b)
+	e.lambda.SetEnvironment(functionARN, vars)
+	return e
+}
+
+func TestResolveMigrationFromTheTrigger(t *testing.T) {
+	e := attached(t, map[string]string{
+		"OLD_USER_POOL_ID": oldPoolID, "OLD_CLIENT_ID": oldClientID, "ATTRIBUTE_MAP": "custom:tenant=custom:org_id",
+		"OLD_USER_POOL_ENDPOINT": "https://vpce-only-the-function-reaches.example", "LOG_LEVEL": "DEBUG",
+	})
+	old := cognitotest.New(t)
+	old.AddPool(cognitotest.Pool{ID: oldPoolID})
+	e.vars = map[string]string{"OLD_USER_POOL_ENDPOINT": old.URL}
+	e.clients.profiles = map[string]string{"": "AKIDNEW", "old": "AKIDOLD"}
+
+	m, _, err := e.resolve(t, "--user-pool-id", richPoolID, "--old-profile", "old", "--old-client-id", "overridden1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.From != SettingsFromTrigger || m.FunctionARN != functionARN {
+		t.Errorf("settings from %s %s, want the trigger's function %s", m.From, m.FunctionARN, functionARN)
+	}
+	if m.Settings.OldUserPoolID != oldPoolID || m.Settings.OldClientID != "overridden1" || m.Settings.Rules.Rename["custom:tenant"] != "custom:org_id" {
+		t.Errorf("settings = %+v, want the function's with OLD_CLIENT_ID overridden", m.Settings)
+	}
+	if !slices.Equal(m.Overridden, []string{"OLD_CLIENT_ID"}) {
+		t.Errorf("Overridden = %v, want [OLD_CLIENT_ID]", m.Overridden)
+	}
+	if got := e.lambda.Calls(); len(got) != 1 || got[0].Operation != "GetFunctionConfiguration" || got[0].Signature.AccessKeyID != "AKIDNEW" || got[0].Signature.Region != "eu-west-1" {
+		t.Errorf("lambda calls = %+v, want one GetFunctionConfiguration signed by AKIDNEW for eu-west-1", got)
+	}
+	// The old pool: its region from its ID, the --old-profile's
+	// credentials, the CLI's own OLD_USER_POOL_ENDPOINT.
+	if m.OldPool.Region != "us-east-1" || m.OldPool.Endpoint != old.URL {
+		t.Errorf("OldPool = %+v, want us-east-1 at %s", m.OldPool, old.URL)
+	}
+	_, _ = m.Old.DescribeUserPool(context.Background(), &cip.DescribeUserPoolInput{UserPoolId: aws.String(oldPoolID)})
+	calls := old.Calls()
+	if len(calls) != 1 {
+		t.Fatalf("old pool calls = %d, want 1", len(calls))
+	}
+	if sig := calls[0].Header.Get("Authorization"); !strings.Contains(sig, "Credential=AKIDOLD/") || !strings.Contains(sig, "/us-east-1/cognito-idp/") {
+		t.Errorf("old pool call signed %q, want AKIDOLD for us-east-1", sig)
+	}
+}
+
+func TestResolveMigrationOverrides(t *testing.T) {
+	base := map[string]string{"OLD_USER_POOL_ID": oldPoolID, "OLD_CLIENT_ID": oldClientID, "OLD_CLIENT_SECRET": oldSecret}
+	tests := []struct {
+		name      string
+		vars      map[string]string // the function's environment; nil: no trigger attached
+		args      []string
+		check     func(t *testing.T, m *migration)
+		wantError []string
+	}{
+		{
+			name: "an empty flag clears the setting", vars: base, args: []string{"--old-client-secret="},
+			check: func(t *testing.T, m *migration) {
+				if m.Settings.OldClientSecret != "" || m.OldPool.ClientSecret != "" {
+					t.Error("OLD_CLIENT_SECRET is still set")
+				}
+			},
+		},
+		{
+			name: "--function-arn wins over the trigger", vars: base, args: []string{"--function-arn", otherFnARN},
+			wantError: []string{"OLD_USER_POOL_ID: is required", "The settings are the environment of " + otherFnARN + " (--function-arn)", "--old-user-pool-id"},
+		},
+		{
+			name: "no function: flags only", args: []string{"--old-user-pool-id", oldPoolID, "--old-client-id", oldClientID, "--old-region", "eu-central-1"},
+			check: func(t *testing.T, m *migration) {
+				if m.From != SettingsFromNone || m.OldPool.Region != "eu-central-1" {
+					t.Errorf("From %s, old region %s; want flags and eu-central-1", m.From, m.OldPool.Region)
+				}
+			},
+		},
+		{
+			name: "no function, no flags", args: nil,
+			wantError: []string{"OLD_USER_POOL_ID: is required", "OLD_CLIENT_ID: is required", "settings come from the flags only",
+				"OLD_USER_POOL_ID: --old-user-pool-id", "OLD_CLIENT_ID: --old-client-id"},
+		},
+		{
+			name: "an invalid override is the function's own message", vars: base, args: []string{"--attribute-map", "sub=custom:x"},
+			wantError: []string{"ATTRIBUTE_MAP:", "with flags for ATTRIBUTE_MAP", "ATTRIBUTE_MAP: --attribute-map"},
+		},
+		{
+			name: "a secret never reaches a message", vars: map[string]string{"OLD_USER_POOL_ID": oldPoolID, "OLD_CLIENT_ID": oldClientID,
+				"OLD_CLIENT_SECRET": oldSecret, "OLD_CLIENT_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:222222222222:secret:old-AbCdEf"},
+			wantError: []string{"OLD_CLIENT_SECRET: and OLD_CLIENT_SECRET_ARN are both set"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := richEnv(t)
+			if tt.vars != nil {
+				e = attached(t, tt.vars)
+			}
+			e.lambda.AddFunction(otherFnARN)
+			m, msg, err := e.resolve(t, append([]string{"--user-pool-id", richPoolID}, tt.args...)...)
+			if strings.Contains(msg, oldSecret) {
+				t.Errorf("the client secret is in the message: %s", msg)
+			}
+			if tt.wantError == nil {
+				if err != nil {
+					t.Fatalf("resolve error = %s", msg)
+				}
+				tt.check(t, m)
+				return
+			}
+			if err == nil {
+				t.Fatal("resolve succeeded, want an error")
+			}
+			for _, w := range tt.wantError {
+				if !strings.Contains(msg, w) {
+					t.Errorf("message does not contain %q:\n%s", w, msg)
+				}
+			}
+		})
+	}
+}
+
+func TestResolveMigrationWithoutGetFunctionConfiguration(t *testing.T) {
+	e := attached(t, map[string]string{"OLD_USER_POOL_ID": oldPoolID, "OLD_CLIENT_ID": oldClientID})
+	e.lambda.Deny("GetFunctionConfiguration", true)
+	_, msg, err := e.resolve(t, "--user-pool-id", richPoolID)
+	if err == nil || !strings.Contains(msg, "the caller needs lambda:GetFunctionConfiguration") || !strings.Contains(msg, "Grant lambda:GetFunctionConfiguration on "+functionARN) {
+		t.Errorf("error = %s, want what to grant", msg)
+	}
+}
+
+// The old pool through an assumed role, as the function reaches it:
+// OLD_ROLE_ARN and OLD_EXTERNAL_ID, STS in the new pool's region.
+func TestResolveMigrationAssumesTheOldRole(t *testing.T) {
+	const role = "arn:aws:iam::222222222222:role/cognito-migrate-old-pool"
+	e := attached(t, map[string]string{"OLD_USER_POOL_ID": oldPoolID, "OLD_CLIENT_ID": oldClientID, "OLD_ROLE_ARN": role, "OLD_EXTERNAL_ID": "ext-123"})
+	sts := awstest.NewSTS(t)
+	sts.AllowRole(role, "ext-123")
+	e.clients.endpoints = map[string]string{"STS": sts.URL}
+	old := cognitotest.New(t)
+	old.AddPool(cognitotest.Pool{ID: oldPoolID})
+
+	m, _, err := e.resolve(t, "--user-pool-id", richPoolID, "--old-endpoint-url", old.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if calls := sts.Calls(); len(calls) != 0 {
+		t.Errorf("AssumeRole before any old-pool call: %+v", calls)
+	}
+	_, _ = m.Old.DescribeUserPool(context.Background(), &cip.DescribeUserPoolInput{UserPoolId: aws.String(oldPoolID)})
+	calls := sts.Calls()
+	if len(calls) != 1 || calls[0].RoleARN != role || calls[0].ExternalID != "ext-123" {
+		t.Fatalf("AssumeRole calls = %+v, want one for %s with the external id", calls, role)
+	}
+	sig := old.Calls()[0].Header.Get("Authorization")
+	if strings.Contains(sig, "Credential=AKIDOPERATOR/") {
+		t.Errorf("old pool call signed with the operator's own key, want the role's: %s", sig)
+	}
+}
+
+// No command hangs: a server that never answers costs one call timeout.
+func TestEveryCallHasATimeout(t *testing.T) {
+	silent := silentServer(t)
+	e := richEnv(t)
+	e.clients.timeout = 300 * time.Millisecond
+	start := time.Now()
+	r := e.run(t, "detach-trigger", "--user-pool-id", richPoolID, "--endpoint-url", silent.URL)
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("the command took %v against a silent endpoint, want about the call timeout", took)
+	}
+	if r.code != ExitFailure || !strings.Contains(r.stderr, "cognito-idp:DescribeUserPool") || !strings.Contains(r.stderr, "got no answer within 300ms") {
+		t.Errorf("exit %d, stderr %q; want 1 and the call that got no answer", r.code, r.stderr)
+	}
+	e.clients.endpoints = map[string]string{"Lambda": silent.URL}
+	r = e.run(t, "attach-trigger", "--user-pool-id", richPoolID, "--function-arn", functionARN)
+	if r.code != ExitFailure || !strings.Contains(r.stderr, "lambda:GetPolicy") || !strings.Contains(r.stderr, "got no answer within 300ms") {
+		t.Errorf("exit %d, stderr %q; want 1 and the Lambda call that got no answer", r.code, r.stderr)
+	}
+}
+
+// silentServer accepts requests and never answers them.
+func silentServer(t *testing.T) *httptest.Server {
+	t.Helper()
+	done := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-done:
+		}
+	}))
+	t.Cleanup(func() { close(done); srv.Close() })
+	return srv
+}
+
+func TestCredentialProblemsSayWhatToRun(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want []string
+	}{
+		{name: "none found", err: errors.New("no EC2 IMDS role found"),
+			want: []string{"no usable AWS credentials for cognito-idp:DescribeUserPool", "--profile", "aws sso login", "aws configure", "no EC2 IMDS role found"}},
+		{name: "expired SSO session", err: &ssocreds.InvalidTokenError{Err: errors.New("the SSO session has expired or is invalid")},
+			want: []string{"the AWS SSO session has expired or is not signed in: run 'aws sso login'"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := richEnv(t)
+			e.clients.credentialsErr = tt.err
+			r := e.run(t, "detach-trigger", "--user-pool-id", richPoolID)
+			if r.code != ExitFailure {
+				t.Errorf("exit code = %d, want 1", r.code)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(r.stderr, w) {
+					t.Errorf("stderr does not contain %q: %s", w, r.stderr)
+				}
+			}
+			if len(e.cognito.Calls()) != 0 {
+				t.Errorf("an unsigned call reached the pool: %v", e.cognito.Calls())
+			}
+		})
+	}
+}
