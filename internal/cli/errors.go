@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/credentials/ssocreds"
@@ -40,12 +41,61 @@ func (e *driftError) Error() string {
 	was := map[string]any{}
 	v := reflect.ValueOf(e.before).Elem()
 	for _, f := range e.fields {
+		if slices.Contains(sensitiveFields, f) {
+			was[f] = "(not shown)"
+			continue
+		}
 		was[f] = v.FieldByName(f).Interface()
 	}
 	b, _ := json.Marshal(was)
 	return fmt.Sprintf("the update was sent, but reading the %s again shows these settings differ from what was written: %s. "+
 		"Before the update they were: %s. Restore them (describe, change, update with every setting), "+
 		"and please report this: Cognito changed something this command wrote back", e.what, strings.Join(e.fields, ", "), b)
+}
+
+// sensitiveFields are members of a description whose values are never
+// printed, not even in a report of what changed.
+var sensitiveFields = []string{"ClientSecret"}
+
+// changedError: the configuration changed between the command's first read
+// and its last read before writing, so nothing was written.
+type changedError struct {
+	what   string // "user pool eu-west-1_X", "app client abc"
+	fields []string
+}
+
+func (e *changedError) Error() string {
+	return fmt.Sprintf("the %s changed while this command ran (between its first read and the read just before writing): %s. "+
+		"Nothing was written: someone or something else is changing it. Run the command again once they are done",
+		e.what, strings.Join(e.fields, ", "))
+}
+
+// changedMembers compares two descriptions of the same thing (a pool, an
+// app client) and names every member that differs, nested structs as
+// Parent.Member, ignoring those in ignore (LastModifiedDate). Only names:
+// never values, which may be secret.
+func changedMembers(first, last any, ignore ...string) []string {
+	var out []string
+	var walk func(prefix string, a, b reflect.Value)
+	walk = func(prefix string, a, b reflect.Value) {
+		for i := range a.NumField() {
+			f := a.Type().Field(i)
+			if !f.IsExported() || slices.Contains(ignore, f.Name) {
+				continue
+			}
+			fa, fb := a.Field(i), b.Field(i)
+			name := prefix + f.Name
+			if fa.Kind() == reflect.Pointer && fa.Type().Elem().Kind() == reflect.Struct && !fa.IsNil() && !fb.IsNil() {
+				walk(name+".", fa.Elem(), fb.Elem())
+				continue
+			}
+			if !reflect.DeepEqual(fa.Interface(), fb.Interface()) {
+				out = append(out, name)
+			}
+		}
+	}
+	walk("", reflect.ValueOf(first).Elem(), reflect.ValueOf(last).Elem())
+	return out
 }
 
 // explain says what went wrong and what to do about it, in one or a few
@@ -61,9 +111,10 @@ func explain(err error) string {
 
 func describe(err error) string {
 	var (
-		ce    *awserr.CallError
-		drift *driftError
-		plain *plainError
+		ce      *awserr.CallError
+		drift   *driftError
+		changed *changedError
+		plain   *plainError
 	)
 	var (
 		timeout *timeoutError
@@ -81,6 +132,8 @@ func describe(err error) string {
 		return describeNoCredentials(err, creds)
 	case errors.As(err, &drift):
 		return drift.Error()
+	case errors.As(err, &changed):
+		return changed.Error()
 	case errors.Is(err, context.Canceled):
 		return "interrupted"
 	case errors.As(err, &ce):

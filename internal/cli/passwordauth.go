@@ -188,7 +188,14 @@ func runEnablePasswordAuth(ctx context.Context, a *app, cmd string, o *passwordA
 	if !changed || o.DryRun {
 		return res, nil
 	}
-	in := cognito.UpdateUserPoolClientInput(client)
+	latest, err := admin.UserPoolClient(ctx, o.PoolID, o.ClientID)
+	if err != nil {
+		return res, withHint(err, "Nothing was written: reading the app client again, just before writing, failed.")
+	}
+	if changed := changedMembers(client, latest, "LastModifiedDate"); len(changed) > 0 {
+		return res, &changedError{what: "app client " + o.ClientID, fields: changed}
+	}
+	in := cognito.UpdateUserPoolClientInput(latest)
 	in.ExplicitAuthFlows = after
 	if err := admin.UpdateUserPoolClient(ctx, in, o.PoolID); err != nil {
 		return res, err

@@ -40,7 +40,7 @@ func TestEnablePasswordAuthKeepsEverySetting(t *testing.T) {
 	}
 	golden(t, "enable-password-auth.UpdateUserPoolClient.json", updates[0])
 	golden(t, "enable-password-auth.stdout.text", []byte(r.stdout))
-	if got, want := r.cognitoOps, []string{"DescribeUserPoolClient", "UpdateUserPoolClient", "DescribeUserPoolClient"}; !slices.Equal(got, want) {
+	if got, want := r.cognitoOps, []string{"DescribeUserPoolClient", "DescribeUserPoolClient", "UpdateUserPoolClient", "DescribeUserPoolClient"}; !slices.Equal(got, want) {
 		t.Errorf("cognito-idp calls = %v, want %v", got, want)
 	}
 	for _, s := range []string{r.stdout, r.stderr, string(updates[0])} {

@@ -207,7 +207,17 @@ func runTrigger(ctx context.Context, a *app, cmd string, o *triggerOptions, atta
 	if before == want || o.DryRun {
 		return res, nil
 	}
-	in := cognito.UpdateUserPoolInput(pool)
+	// UpdateUserPool writes every setting: read them again, after the
+	// permission work, so that what is written is what was checked. A change
+	// made between this read and the write is still overwritten (docs/cli.md).
+	latest, err := admin.UserPool(ctx, o.PoolID)
+	if err != nil {
+		return res, withHint(err, "Nothing was written: reading the pool again, just before writing, failed.")
+	}
+	if changed := changedMembers(pool, latest, "LastModifiedDate", "EstimatedNumberOfUsers"); len(changed) > 0 {
+		return res, &changedError{what: "user pool " + o.PoolID, fields: changed}
+	}
+	in := cognito.UpdateUserPoolInput(latest)
 	cognito.SetUserMigration(in, want)
 	if err := admin.UpdateUserPool(ctx, in, res.UserPoolARN); err != nil {
 		return res, err
