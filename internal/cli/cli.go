@@ -94,7 +94,7 @@ type command struct {
 // commands returns the subcommands, in the order help lists them, bound to
 // app.
 func (a *app) commands() []*command {
-	return []*command{newAttachTriggerCmd(a), newDetachTriggerCmd(a), newEnablePasswordAuthCmd(a)}
+	return []*command{newAttachTriggerCmd(a), newDetachTriggerCmd(a), newEnablePasswordAuthCmd(a), newDisablePasswordAuthCmd(a)}
 }
 
 func (a *app) run(ctx context.Context, args []string) (string, error) {

@@ -82,7 +82,7 @@ func TestExitCodes(t *testing.T) {
 }
 
 func TestHelp(t *testing.T) {
-	for _, args := range [][]string{{"help"}, {"attach-trigger", "-h"}, {"detach-trigger", "-h"}, {"enable-password-auth", "-h"}} {
+	for _, args := range [][]string{{"help"}, {"attach-trigger", "-h"}, {"detach-trigger", "-h"}, {"enable-password-auth", "-h"}, {"disable-password-auth", "-h"}} {
 		t.Run(args[0], func(t *testing.T) {
 			r := newEnv(t).run(t, args...)
 			if r.code != ExitOK || r.stderr != "" {

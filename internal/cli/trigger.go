@@ -56,12 +56,14 @@ Makes the function the NEW pool's "Migrate user" trigger (LambdaConfig.UserMigra
 and makes sure Cognito may invoke it.
 
 UpdateUserPool resets every setting a request leaves out, so this command reads the
-pool (DescribeUserPool), writes every setting back as it was with only
-LambdaConfig.UserMigration changed (UpdateUserPool), and reads the pool again to check
-that nothing else moved. Before that, it reads the function's resource-based policy
-(lambda GetPolicy) and, unless a statement already lets cognito-idp.amazonaws.com
-invoke it for this pool, adds one (lambda AddPermission, statement id
-"cognito-migrate-<pool id>", SourceArn the pool's ARN, SourceAccount its account).
+pool (DescribeUserPool), then reads the function's resource-based policy (lambda
+GetPolicy) and, unless a statement already lets cognito-idp.amazonaws.com invoke it
+for this pool, adds one (lambda AddPermission, statement id "cognito-migrate-<pool
+id>", SourceArn the pool's ARN, SourceAccount its account). It then reads the pool
+again and stops, writing nothing, if any setting changed since the first read; else
+it writes every setting back as it was with only LambdaConfig.UserMigration changed
+(UpdateUserPool) and reads the pool again to check that nothing else moved. A change
+someone makes between that last read and the write is still overwritten.
 
 Already attached to the same ARN: says so and leaves the pool alone (a missing
 permission is still added). --dry-run prints the same plan and changes nothing.`,
@@ -94,8 +96,10 @@ func newDetachTriggerCmd(a *app) *command {
 		synopsis: "--user-pool-id ID [--dry-run] [--output text|json] [--region REGION]",
 		description: `
 Removes the NEW pool's "Migrate user" trigger (LambdaConfig.UserMigration) with the
-same read-modify-write as attach-trigger: every other setting, the other triggers
-included, is written back as it was, and the pool is read again to check.
+same read-modify-write as attach-trigger: the pool is read, read again just before
+writing (the command stops if anything changed in between), every other setting, the
+other triggers included, is written back as it was, and the pool is read again to
+check.
 
 The function's invoke permission is left in place (the command says how to remove
 it). No trigger attached: says so and changes nothing. --dry-run prints the plan and
