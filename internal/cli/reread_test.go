@@ -92,9 +92,11 @@ func TestCommandsStopWhenTheConfigurationChangedSinceTheFirstRead(t *testing.T) 
 			want:   []string{"the user pool " + richPoolID + " changed while this command ran", ": DeletionProtection.", "Nothing was written"},
 		},
 		{
-			name:   "enable-password-auth",
-			args:   []string{"enable-password-auth", "--user-pool-id", richPoolID, "--client-id", richClientID},
-			change: func(e *env) { editClient(t, e, func(c map[string]any) { c["ClientSecret"] = rotatedSecret; c["RefreshTokenValidity"] = 30 }) },
+			name: "enable-password-auth",
+			args: []string{"enable-password-auth", "--user-pool-id", richPoolID, "--client-id", richClientID},
+			change: func(e *env) {
+				editClient(t, e, func(c map[string]any) { c["ClientSecret"] = rotatedSecret; c["RefreshTokenValidity"] = 30 })
+			},
 			update: "UpdateUserPoolClient",
 			want:   []string{"the app client " + richClientID + " changed while this command ran", "ClientSecret, RefreshTokenValidity", "Nothing was written"},
 		},
