@@ -34,6 +34,37 @@ type migrationOptions struct {
 	fs        *flag.FlagSet
 }
 
+// twoPoolOptions are the flags of a command that reads both pools (check,
+// explain, status): the new pool's shared flags and the old pool's. Such a
+// command registers them on its flag set, then validates and resolves them:
+//
+//	opts := &twoPoolOptions{}
+//	fs := flag.NewFlagSet("check", flag.ContinueOnError)
+//	opts.register(fs)
+//	c.run = func(ctx context.Context) error {
+//		if err := opts.validate(c.name); err != nil {
+//			return err
+//		}
+//		m, err := a.resolveMigration(ctx, c.name, opts)
+//		...
+//	}
+type twoPoolOptions struct {
+	poolOptions
+	migrationOptions
+}
+
+func (o *twoPoolOptions) register(fs *flag.FlagSet) {
+	o.poolOptions.register(fs)
+	o.migrationOptions.register(fs)
+}
+
+func (o *twoPoolOptions) validate(cmd string) error {
+	if err := o.poolOptions.validate(cmd); err != nil {
+		return err
+	}
+	return o.migrationOptions.validate(cmd)
+}
+
 // settingFlag is the flag that overrides a setting: its name in lower
 // case, with dashes ("OLD_CLIENT_ID" -> "old-client-id").
 func settingFlag(name string) string {
@@ -125,7 +156,8 @@ type migration struct {
 // resolveMigration reads the new pool, finds the function and its
 // settings, applies the overrides, and builds the old pool's client. It
 // makes no call to the old pool.
-func (a *app) resolveMigration(ctx context.Context, cmd string, p *poolOptions, o *migrationOptions) (*migration, error) {
+func (a *app) resolveMigration(ctx context.Context, cmd string, opts *twoPoolOptions) (*migration, error) {
+	p, o := &opts.poolOptions, &opts.migrationOptions
 	m := &migration{}
 	var err error
 	m.New, m.NewRegion, err = a.newPoolClient(ctx, cmd, p)

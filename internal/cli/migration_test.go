@@ -19,6 +19,7 @@ import (
 
 	"github.com/cognito-migrate/cognito-migrate/internal/awstest"
 	"github.com/cognito-migrate/cognito-migrate/internal/cognitotest"
+	"github.com/cognito-migrate/cognito-migrate/internal/settings"
 )
 
 const (
@@ -32,21 +33,17 @@ const (
 func (e *env) resolve(t *testing.T, args ...string) (*migration, string, error) {
 	t.Helper()
 	fs := flag.NewFlagSet("test", flag.ContinueOnError)
-	p, o := &poolOptions{}, &migrationOptions{}
-	p.register(fs)
-	o.register(fs)
+	opts := &twoPoolOptions{}
+	opts.register(fs)
 	if err := fs.Parse(args); err != nil {
 		t.Fatalf("parse %v: %v", args, err)
 	}
-	if err := p.validate("test"); err != nil {
-		return nil, "", err
-	}
-	if err := o.validate("test"); err != nil {
-		return nil, "", err
+	if err := opts.validate("test"); err != nil {
+		return nil, explain(err), err
 	}
 	var stdout, stderr bytes.Buffer
 	a := &app{stdout: &stdout, stderr: &stderr, getenv: e.getenv, clients: e.clients}
-	m, err := a.resolveMigration(context.Background(), "test", p, o)
+	m, err := a.resolveMigration(context.Background(), "test", opts)
 	msg := ""
 	if err != nil {
 		msg = explain(err)
@@ -282,5 +279,37 @@ func TestCredentialProblemsSayWhatToRun(t *testing.T) {
 				t.Errorf("an unsigned call reached the pool: %v", e.cognito.Calls())
 			}
 		})
+	}
+}
+
+// Every setting has its flag, named after it, and bad flags are usage
+// errors.
+func TestTwoPoolFlags(t *testing.T) {
+	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	opts := &twoPoolOptions{}
+	opts.register(fs)
+	for _, name := range settings.Names() {
+		if fs.Lookup(settingFlag(name)) == nil {
+			t.Errorf("no flag for %s", name)
+		}
+	}
+	for _, f := range []string{"old-user-pool-id", "old-client-id", "attribute-map", "function-arn", "old-profile", "old-region", "old-endpoint-url", "profile", "region", "endpoint-url", "user-pool-id", "output"} {
+		if fs.Lookup(f) == nil {
+			t.Errorf("no --%s", f)
+		}
+	}
+	e := richEnv(t)
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--user-pool-id", richPoolID, "--function-arn", "cognito-migrate"}, "--function-arn: "},
+		{[]string{"--user-pool-id", richPoolID, "--old-region", "EU"}, `--old-region "EU" is not a region name`},
+		{[]string{"--user-pool-id", richPoolID, "--old-endpoint-url", "cognito.local"}, `--old-endpoint-url "cognito.local" is not an absolute http(s) URL`},
+	} {
+		_, msg, err := e.resolve(t, tt.args...)
+		if exitCode(err) != ExitUsage || !strings.Contains(msg, tt.want) {
+			t.Errorf("resolve(%v) = exit %d, %q; want a usage error saying %q", tt.args, exitCode(err), msg, tt.want)
+		}
 	}
 }
