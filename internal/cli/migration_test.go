@@ -8,6 +8,8 @@ import (
 	"flag"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -311,5 +313,50 @@ func TestTwoPoolFlags(t *testing.T) {
 		if exitCode(err) != ExitUsage || !strings.Contains(msg, tt.want) {
 			t.Errorf("resolve(%v) = exit %d, %q; want a usage error saying %q", tt.args, exitCode(err), msg, tt.want)
 		}
+	}
+}
+
+// TestMainProfiles runs Main with shared config files: --profile picks the
+// new pool's credentials, an unknown profile says how to list them, and the
+// region comes from the pool ID, whatever AWS_REGION says.
+func TestMainProfiles(t *testing.T) {
+	fake := cognitotest.New(t)
+	fake.PutUserPool(readFile(t, "testdata/rich-user-pool.json"))
+	dir := t.TempDir()
+	config := "[default]\naws_access_key_id = AKIDDEFAULT\naws_secret_access_key = default-secret\n\n" +
+		"[profile new]\naws_access_key_id = AKIDNEWPROFILE\naws_secret_access_key = new-secret\n"
+	if err := os.WriteFile(filepath.Join(dir, "config"), []byte(config), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "config"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "credentials"))
+	for _, k := range []string{"AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_DEFAULT_REGION"} {
+		t.Setenv(k, "")
+	}
+	t.Setenv("AWS_REGION", "us-east-1")
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	t.Setenv("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER", fake.URL)
+
+	var stdout, stderr bytes.Buffer
+	code := Main(context.Background(), []string{"detach-trigger", "--user-pool-id", richPoolID, "--profile", "new"}, os.Getenv, strings.NewReader(""), &stdout, &stderr)
+	if code != ExitOK {
+		t.Fatalf("Main() = %d; stderr:\n%s", code, stderr.String())
+	}
+	calls := fake.Calls()
+	if len(calls) == 0 {
+		t.Fatal("no call reached the pool")
+	}
+	for _, c := range calls {
+		if sig := c.Header.Get("Authorization"); !strings.Contains(sig, "Credential=AKIDNEWPROFILE/") || !strings.Contains(sig, "/eu-west-1/cognito-idp/") {
+			t.Errorf("%s signed %q, want the profile's key for eu-west-1 (the pool ID's region)", c.Operation, sig)
+		}
+	}
+
+	stdout.Reset()
+	stderr.Reset()
+	code = Main(context.Background(), []string{"detach-trigger", "--user-pool-id", richPoolID, "--profile", "nope"}, os.Getenv, strings.NewReader(""), &stdout, &stderr)
+	if code != ExitFailure || !strings.Contains(stderr.String(), `the AWS profile "nope" is not in the shared config files`) ||
+		!strings.Contains(stderr.String(), "aws configure list-profiles") {
+		t.Errorf("unknown profile: exit %d, stderr %q", code, stderr.String())
 	}
 }
