@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/cognito-migrate/cognito-migrate/internal/metrics"
 	"github.com/cognito-migrate/cognito-migrate/internal/settings"
 )
 
@@ -123,6 +124,8 @@ var checks = map[string]map[string]check{
 		"invoke permission": checkInvokePermission,
 		"function":          checkFunction,
 		"alarms":            checkAlarms,
+		"metric alarms":     checkMetricAlarms,
+		"dashboard":         checkDashboard,
 	},
 	oldAccountFile: {
 		"structure":    checkStructure,
@@ -572,6 +575,9 @@ func checkAlarms(t *cfnTemplate) []string {
 			if err != nil {
 				problems = append(problems, err.Error())
 				continue
+			}
+			if a["Namespace"] == metrics.Namespace || a["Metrics"] != nil {
+				continue // the function's own metrics: checkMetricAlarms
 			}
 			dims := fmt.Sprint(a["Dimensions"])
 			if a["Namespace"] != "AWS/Lambda" || dims != fmt.Sprint([]any{map[string]any{"Name": "FunctionName", "Value": s.params["FunctionName"]}}) {

@@ -34,6 +34,7 @@ import (
 	"github.com/cognito-migrate/cognito-migrate/internal/migrate"
 	"github.com/cognito-migrate/cognito-migrate/internal/settings"
 	"github.com/cognito-migrate/cognito-migrate/internal/trigger"
+	"github.com/cognito-migrate/cognito-migrate/internal/version"
 )
 
 func main() {
@@ -138,6 +139,7 @@ func newHandler(ctx context.Context, getenv func(string) string, logOut io.Write
 	h := trigger.NewHandler(migrate.New(pool, newPool, s.Rules), log, trigger.WithDeclineMode(s.Decline),
 		trigger.WithMetrics(metrics.NewEMF(logOut)))
 	log.Info("migrate-trigger ready",
+		slog.String("version", version.String()),
 		slog.String("oldUserPoolId", s.OldUserPoolID),
 		slog.String("oldRegion", s.OldRegion),
 		slog.Bool("oldEndpointOverridden", s.OldEndpoint != ""),
