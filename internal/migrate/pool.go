@@ -143,12 +143,14 @@ type NewPool interface {
 type MFAPolicy string
 
 const (
-	// MFADeny declines the user: they can still reset their password
-	// through the new pool. The default.
+	// MFADeny declines the user, at sign-in (the challenge is owed) and at
+	// forgot password (a reset code proves less than two factors). The
+	// default.
 	MFADeny MFAPolicy = "deny"
-	// MFAMigrate migrates them as CONFIRMED: the password was proven, the
-	// second factor skipped once, and the new pool's MFA settings apply from
-	// then on.
+	// MFAMigrate migrates them (at sign-in as CONFIRMED: the password was
+	// proven), the second factor skipped once; SMS MFA is kept when the new
+	// pool allows it, TOTP and email OTP cannot move (users enrol again), and
+	// the new pool's MFA settings apply from then on.
 	MFAMigrate MFAPolicy = "migrate"
 )
 
