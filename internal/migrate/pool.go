@@ -339,22 +339,22 @@ func (cfg PoolConfig) signInAs(u User, typed string, attrs map[string]string) (s
 		// (an empty response is Cognito's "no such user").
 		username = typed
 	case "email", "phone_number", "preferred_username":
+		alias := slices.Contains(cfg.AliasAttributes, kind)
+		if !alias && !opaqueUsername {
+			return "", SignInNameNotUsable
+		}
 		if !exact && cfg.CaseSensitive {
 			// The new user would keep the typed spelling while the old
 			// pool keeps its own: two spellings, two sign-in names.
 			return "", AliasCaseMismatch
 		}
-		switch {
-		case slices.Contains(cfg.AliasAttributes, kind):
-			attrs[kind] = typed
+		attrs[kind] = typed
+		if alias {
 			username = u.Username
-		case opaqueUsername:
-			// From an email-as-username pool to a username pool: the email
-			// (or phone) the user always types becomes their username.
-			attrs[kind] = typed
-		default:
-			return "", SignInNameNotUsable
 		}
+		// Otherwise the user comes from an email-as-username pool to a
+		// username pool: the email (or phone) they always type becomes
+		// their username.
 	default:
 		return "", SignInNameNotUsable
 	}

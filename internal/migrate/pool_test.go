@@ -179,6 +179,13 @@ func TestReshape(t *testing.T) {
 			want:  migrate.Decision{Reason: migrate.SignInNameNotUsable},
 		},
 		{
+			name:  "username pool, email typed in other case: not usable, whatever the case",
+			cfg:   usernamePool,
+			user:  confirmedUser(map[string]string{"email": "Alice@example.com"}),
+			typed: "alice@example.com",
+			want:  migrate.Decision{Reason: migrate.SignInNameNotUsable},
+		},
+		{
 			name: "username pool from an email-as-username pool: the email becomes the username",
 			cfg:  usernamePool,
 			user: migrate.User{Username: legacySub, Enabled: true, Status: migrate.StatusConfirmed,
