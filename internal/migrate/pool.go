@@ -362,9 +362,9 @@ func (cfg PoolConfig) signInAs(u User, typed string, attrs map[string]string) (s
 	if final == "" {
 		final = typed
 	}
-	// "If email is selected as an alias, a user name can't match a valid
-	// email format": https://docs.aws.amazon.com/cognito/latest/developerguide/user-pool-settings-attributes.html
-	// Any "@" counts, so a wrong guess at Cognito's format declines, never errors.
+	// A pool with an email alias refuses usernames in email format (see
+	// aliases in https://docs.aws.amazon.com/cognito/latest/developerguide/user-pool-settings-attributes.html).
+	// Any "@" counts: a wrong guess at Cognito's test declines, never errors.
 	if slices.Contains(cfg.AliasAttributes, "email") && strings.Contains(final, "@") {
 		return "", UsernameIsEmail
 	}
