@@ -3,6 +3,7 @@ package cognito
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
 
@@ -81,7 +82,7 @@ func poolConfig(up *types.UserPoolType) migrate.PoolConfig {
 			*up.UsernameConfiguration.CaseSensitive,
 	}
 	for _, a := range up.SchemaAttributes {
-		cfg.Attributes[aws.ToString(a.Name)] = migrate.AttributeSpec{Required: aws.ToBool(a.Required)}
+		cfg.Attributes[aws.ToString(a.Name)] = attributeSpec(a)
 	}
 	for _, a := range up.AliasAttributes {
 		cfg.AliasAttributes = append(cfg.AliasAttributes, string(a))
@@ -100,4 +101,34 @@ func poolConfig(up *types.UserPoolType) migrate.PoolConfig {
 		}
 	}
 	return cfg
+}
+
+// attributeSpec reads one schema attribute. The API carries the constraints
+// as strings; one that does not parse is left out of the check rather than
+// guessed.
+// https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_SchemaAttributeType.html
+func attributeSpec(a types.SchemaAttributeType) migrate.AttributeSpec {
+	spec := migrate.AttributeSpec{
+		Required:      aws.ToBool(a.Required),
+		Type:          string(a.AttributeDataType),
+		DeveloperOnly: aws.ToBool(a.DeveloperOnlyAttribute),
+		Mutable:       aws.ToBool(a.Mutable),
+	}
+	if c := a.StringAttributeConstraints; c != nil {
+		spec.MinLength, _ = strconv.Atoi(aws.ToString(c.MinLength))
+		spec.MaxLength, _ = strconv.Atoi(aws.ToString(c.MaxLength))
+	}
+	if c := a.NumberAttributeConstraints; c != nil {
+		spec.MinValue = parseBound(c.MinValue)
+		spec.MaxValue = parseBound(c.MaxValue)
+	}
+	return spec
+}
+
+func parseBound(s *string) *int64 {
+	n, err := strconv.ParseInt(aws.ToString(s), 10, 64)
+	if err != nil {
+		return nil
+	}
+	return &n
 }

@@ -87,7 +87,17 @@ const (
 	ChallengeRequired   Reason = "challenge_required"
 	NoVerifiedContact   Reason = "no_verified_contact"
 	EmptyInput          Reason = "empty_input"
+	// MFARequired: forgot password for a user with a second factor under
+	// MFA_POLICY=deny. Without a password nothing is proven, and the factor
+	// cannot move.
+	MFARequired Reason = "mfa_required"
 )
+
+// DetailPasswordPolicyUnmet is the Detail of a user migrated CONFIRMED
+// although ENFORCE_PASSWORD_POLICY is on and their password fails the new
+// pool's policy: without a verified email or phone a reset would lock them
+// out for good.
+const DetailPasswordPolicyUnmet = "password_policy_unmet"
 
 // FinalStatus is the status the new pool gives a migrated user.
 type FinalStatus string
@@ -121,10 +131,12 @@ type Decision struct {
 	FinalStatus FinalStatus
 	// EnableSMSMFA asks the new pool to turn on SMS MFA for the user.
 	EnableSMSMFA bool
-	// Dropped names old attributes the new pool's schema does not have;
-	// Missing names the new pool's required attributes the user lacks.
-	// Both are for the log.
-	Dropped, Missing []string
+	// Dropped names old attributes the new pool's schema does not have (and
+	// *_verified flags without their attribute); Invalid names attributes
+	// whose values the schema refuses; Overwritten names attributes whose own
+	// value gave way to a renamed one; Missing names the new pool's required
+	// attributes the user lacks. All are names only, for the log.
+	Dropped, Invalid, Overwritten, Missing []string
 }
 
 // Request is one trigger invocation's question.
@@ -243,24 +255,42 @@ func (m *Migrator) Authenticate(ctx context.Context, req Request) (Decision, err
 	if reason != "" || err != nil {
 		return decline(reason, ""), err
 	}
+	// RESET_REQUIRED sends the user to "forgot password", which needs a
+	// verified email or phone; without one they could never sign in again,
+	// and the trigger never runs for a user the new pool already has.
+	reachable := hasVerifiedContact(s.Attributes)
+	if final == FinalResetRequired && !reachable {
+		// A temporary password must not be kept: leave them in the old
+		// pool, where an administrator can still help.
+		return decline(NoVerifiedContact, signIn.Challenge), nil
+	}
 
 	d := Decision{
 		Migrate: true, Reason: Migrated, Username: u.Username,
 		ResponseUsername: s.Username, Attributes: s.Attributes, FinalStatus: final,
-		Dropped: s.Dropped, Missing: s.Missing, Detail: signIn.Challenge,
+		Dropped: s.Dropped, Invalid: s.Invalid, Overwritten: s.Overwritten, Missing: s.Missing,
+		Detail: signIn.Challenge,
 	}
 	if final == FinalConfirmed && m.rules.EnforcePasswordPolicy {
 		if unmet := cfg.Password.Unmet(req.Password); len(unmet) > 0 {
-			d.FinalStatus = FinalResetRequired
-			d.Detail = "password policy: " + strings.Join(unmet, ",")
+			if reachable {
+				d.FinalStatus = FinalResetRequired
+				d.Detail = "password policy: " + strings.Join(unmet, ",")
+			} else {
+				d.Detail = DetailPasswordPolicyUnmet
+			}
 		}
 	}
-	// Cognito fails the migration if SMS MFA is asked for without pool MFA
-	// or a phone number.
-	d.EnableSMSMFA = signIn.Challenge != "" && m.rules.MFA == MFAMigrate &&
-		slices.Contains(u.MFA, "SMS_MFA") && cfg.MFA != "" && cfg.MFA != "OFF" &&
-		d.Attributes["phone_number"] != ""
+	d.EnableSMSMFA = signIn.Challenge != "" && m.smsMFA(u, cfg, d.Attributes)
 	return d, nil
+}
+
+// smsMFA reports whether a migrated user keeps SMS MFA (enableSMSMFA): they
+// had it in the old pool and MFA_POLICY=migrate. Cognito fails the migration
+// if it is asked for without pool MFA or a phone number.
+func (m *Migrator) smsMFA(u User, cfg PoolConfig, attrs map[string]string) bool {
+	return m.rules.MFA == MFAMigrate && slices.Contains(u.MFA, "SMS_MFA") &&
+		cfg.MFA != "" && cfg.MFA != "OFF" && attrs["phone_number"] != ""
 }
 
 // mfaChallenge reports whether a challenge asks for a second factor (as
@@ -296,6 +326,11 @@ func (m *Migrator) ForgotPassword(ctx context.Context, req Request) (Decision, e
 	if d, ok := refuseStatus(u, StatusConfirmed); !ok {
 		return d, nil
 	}
+	if len(u.MFA) > 0 && m.rules.MFA != MFAMigrate {
+		// No password is proven here, and no second factor can be: moving
+		// them would hand the account to whoever reads the reset code.
+		return decline(MFARequired, strings.Join(u.MFA, ",")), nil
+	}
 	cfg, err := await(ctx, config)
 	if err != nil {
 		return Decision{}, fmt.Errorf("describe new pool: %w", err)
@@ -310,7 +345,8 @@ func (m *Migrator) ForgotPassword(ctx context.Context, req Request) (Decision, e
 	return Decision{
 		Migrate: true, Reason: Migrated, Username: u.Username,
 		ResponseUsername: s.Username, Attributes: s.Attributes,
-		Dropped: s.Dropped, Missing: s.Missing,
+		Dropped: s.Dropped, Invalid: s.Invalid, Overwritten: s.Overwritten, Missing: s.Missing,
+		EnableSMSMFA: m.smsMFA(u, cfg, s.Attributes),
 	}, nil
 }
 
@@ -348,8 +384,8 @@ func refuseStatus(u User, allowed string) (Decision, bool) {
 }
 
 func hasVerifiedContact(attrs map[string]string) bool {
-	return (attrs["email"] != "" && strings.EqualFold(attrs["email_verified"], "true")) ||
-		(attrs["phone_number"] != "" && strings.EqualFold(attrs["phone_number_verified"], "true"))
+	return (attrs["email"] != "" && asciiEqualFold(attrs["email_verified"], "true")) ||
+		(attrs["phone_number"] != "" && asciiEqualFold(attrs["phone_number_verified"], "true"))
 }
 
 // Transferable returns the attributes Cognito accepts in a migration

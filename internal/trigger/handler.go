@@ -245,10 +245,17 @@ func (h *Handler) logDecision(ctx context.Context, r record, took time.Duration)
 			attrs = append(attrs, slog.Bool("enableSMSMFA", true))
 		}
 	}
-	// Names only, never values: what the new pool's schema could not take,
-	// and which of its required attributes the user lacks.
+	// Names only, never values: what the new pool's schema could not take
+	// (no such attribute, or a value it refuses), what a renamed value
+	// replaced, and which of its required attributes the user lacks.
 	if len(r.decision.Dropped) > 0 {
 		attrs = append(attrs, slog.Any("droppedAttributes", r.decision.Dropped))
+	}
+	if len(r.decision.Invalid) > 0 {
+		attrs = append(attrs, slog.Any("invalidAttributes", r.decision.Invalid))
+	}
+	if len(r.decision.Overwritten) > 0 {
+		attrs = append(attrs, slog.Any("overwrittenAttributes", r.decision.Overwritten))
 	}
 	if len(r.decision.Missing) > 0 {
 		attrs = append(attrs, slog.Any("missingRequiredAttributes", r.decision.Missing))

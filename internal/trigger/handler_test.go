@@ -223,6 +223,7 @@ func TestEnableSMSMFA(t *testing.T) {
 func TestDroppedAndMissingAttributeNamesLogged(t *testing.T) {
 	d := migrated
 	d.Dropped, d.Missing = []string{"custom:shoe_size"}, []string{"family_name"}
+	d.Invalid, d.Overwritten = []string{"custom:age"}, []string{"name"}
 	h, logs := newHandler(&fakeDecider{decision: d})
 	if _, err := h.Invoke(context.Background(), fixture(t, "authentication.json")); err != nil {
 		t.Fatal(err)
@@ -233,6 +234,12 @@ func TestDroppedAndMissingAttributeNamesLogged(t *testing.T) {
 	}
 	if diff := cmp.Diff([]any{"family_name"}, line["missingRequiredAttributes"]); diff != "" {
 		t.Errorf("missingRequiredAttributes (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]any{"custom:age"}, line["invalidAttributes"]); diff != "" {
+		t.Errorf("invalidAttributes (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]any{"name"}, line["overwrittenAttributes"]); diff != "" {
+		t.Errorf("overwrittenAttributes (-want +got):\n%s", diff)
 	}
 }
 
