@@ -149,7 +149,7 @@ func TestProgressExact(t *testing.T) {
 			},
 			new: []ListedUser{
 				created(lu("renamed", c, true, "custom:legacy_sub", "s1"), day(1)),
-				created(lu("bob", c, true), day(1)), // same username, no legacy sub: not migrated
+				created(lu("bob", c, true), day(1)),                              // same username, no legacy sub: not migrated
 				created(lu("other", c, true, "custom:legacy_sub", "s1"), day(1)), // s1 already taken
 				created(lu("c", c, true, "custom:legacy_sub", "s3"), time.Time{}),
 			},
