@@ -92,6 +92,34 @@ func NewProgress(rule MatchRule) *Progress {
 	return &Progress{rule: rule, seed: maphash.MakeSeed(), codes: map[string]uint8{}, perDay: map[civilDay]int{}}
 }
 
+// Reserve makes room for oldUsers old users (DescribeUserPool's
+// EstimatedNumberOfUsers, say), so that the key table does not grow by
+// copying: the peak memory then stays near the final. A wrong estimate only
+// costs the growth it would have saved.
+func (p *Progress) Reserve(oldUsers int) {
+	if p.frozen || oldUsers <= len(p.status) {
+		return
+	}
+	keys := oldUsers * p.keysPerUser()
+	p.keys = slices.Grow(p.keys, keys-len(p.keys))
+	p.owner = slices.Grow(p.owner, keys-len(p.owner))
+	p.status = slices.Grow(p.status, oldUsers-len(p.status))
+	p.matched = slices.Grow(p.matched, (oldUsers+63)/64-len(p.matched))
+}
+
+// keysPerUser is how many match keys an old user typically has under the
+// rule: one per sign-in name.
+func (p *Progress) keysPerUser() int {
+	switch r := p.rule; {
+	case r.LegacySub != "":
+		return 1
+	case len(r.UsernameAttributes) > 0:
+		return len(r.UsernameAttributes)
+	default:
+		return 1 + len(r.AliasAttributes)
+	}
+}
+
 // Errors of misuse.
 var (
 	ErrOldAfterNew   = errors.New("progress: an old user was added after the first new user")

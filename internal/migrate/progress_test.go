@@ -1,9 +1,12 @@
 package migrate
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"runtime"
+	"runtime/metrics"
+	"strings"
 	"testing"
 	"time"
 
@@ -201,6 +204,56 @@ func TestProgressOldAfterNew(t *testing.T) {
 	}
 }
 
+func TestReserveKeepsTheResult(t *testing.T) {
+	rule := MatchRule{AliasAttributes: []string{"email"}}
+	var reports []Report
+	for _, reserve := range []int{0, 2, 1000} {
+		p := NewProgress(rule)
+		p.Reserve(reserve)
+		for i := range 10 {
+			if err := p.AddOld(benchUser(i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		p.AddNew(benchUser(3))
+		reports = append(reports, p.Report(progressNow))
+	}
+	if diff := cmp.Diff(reports[0], reports[2]); diff != "" || reports[0].Migrated != 1 || reports[1].Migrated != 1 {
+		t.Errorf("Reserve changed the result:\n%s", diff)
+	}
+}
+
+func TestReportJSONNames(t *testing.T) {
+	p := NewProgress(MatchRule{})
+	_ = p.AddOld(lu("a", "CONFIRMED", false))
+	p.AddNew(created(lu("a", "CONFIRMED", true), progressNow))
+	b, err := json.Marshal(p.Report(progressNow))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]any
+	_ = json.Unmarshal(b, &got)
+	want := `{"migrated":1,"new":{"total":1},"old":{"byStatus":{"CONFIRMED":1},"disabled":1,"total":1},"perDay":[`
+	if s := string(b); !strings.HasPrefix(canonical(t, b), want) || len(got["perDay"].([]any)) != PerDayWindow {
+		t.Errorf("Report JSON = %s, want it to start %s", s, want)
+	}
+	last := got["perDay"].([]any)[PerDayWindow-1].(map[string]any)
+	if last["date"] != "2026-12-06" || last["migrated"] != 1.0 || got["remaining"] != 0.0 || got["remainingByStatus"] == nil {
+		t.Errorf("Report JSON = %s", b)
+	}
+}
+
+// canonical re-encodes JSON with sorted keys.
+func canonical(t *testing.T, b []byte) string {
+	t.Helper()
+	var v any
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatal(err)
+	}
+	out, _ := json.Marshal(v)
+	return string(out)
+}
+
 func TestFoldASCII(t *testing.T) {
 	for in, want := range map[string]string{"": "", "abc": "abc", "AbC": "abc", "ÉMILE": "Émile", "İx": "İx", "Z@Q.COM": "z@q.com"} {
 		if got := FoldASCII(in); got != want {
@@ -222,32 +275,57 @@ func benchUser(i int) ListedUser {
 	}
 }
 
+// heapObjects is the live heap (and not yet swept garbage) now, cheaper to
+// read than runtime.ReadMemStats.
+func heapObjects() uint64 {
+	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
+}
+
 // BenchmarkProgress measures the matching over n old users and n/2 new
-// users (all migrated) and reports the memory kept per user of the larger
-// pool (bytes/user: the heap Progress still holds after both streams, plus
-// the sort's peak) and users/s.
+// users (all migrated) and reports, per user of the larger pool, the memory
+// Progress holds after both streams (bytes/user) and the most it held along
+// the way (peak-bytes/user, sampled every 1,000 users, garbage included, so
+// an upper bound), and users/s. reserve=true calls Reserve(n) first, as the
+// status command can with the pool's EstimatedNumberOfUsers.
 func BenchmarkProgress(b *testing.B) {
-	for _, n := range []int{10_000, 100_000} {
-		b.Run(fmt.Sprintf("users=%d", n), func(b *testing.B) {
+	for _, bc := range []struct {
+		n       int
+		reserve bool
+	}{{10_000, false}, {100_000, false}, {10_000, true}, {100_000, true}} {
+		n := bc.n
+		b.Run(fmt.Sprintf("users=%d/reserve=%t", n, bc.reserve), func(b *testing.B) {
 			b.ReportAllocs()
 			old := make([]ListedUser, n)
 			for i := range old {
 				old[i] = benchUser(i)
 			}
 			rule := MatchRule{AliasAttributes: []string{"email"}, CaseSensitive: false}
-			var retained int64
+			var retained, peak int64
 			for b.Loop() {
 				var before, after runtime.MemStats
 				runtime.GC()
 				runtime.ReadMemStats(&before)
+				base := int64(heapObjects())
+				sample := func() { peak = max(peak, int64(heapObjects())-base) }
 				p := NewProgress(rule)
-				for _, u := range old {
+				if bc.reserve {
+					p.Reserve(n)
+				}
+				for i, u := range old {
 					if err := p.AddOld(u); err != nil {
 						b.Fatal(err)
+					}
+					if i%1000 == 0 {
+						sample()
 					}
 				}
 				for i := 0; i < n; i += 2 {
 					p.AddNew(old[i])
+					if i%1000 == 0 {
+						sample()
+					}
 				}
 				runtime.GC()
 				runtime.ReadMemStats(&after)
@@ -258,6 +336,7 @@ func BenchmarkProgress(b *testing.B) {
 				runtime.KeepAlive(p)
 			}
 			b.ReportMetric(float64(retained)/float64(n), "bytes/user")
+			b.ReportMetric(float64(peak)/float64(n), "peak-bytes/user")
 			b.ReportMetric(float64(n+n/2)*float64(b.N)/b.Elapsed().Seconds(), "users/s")
 		})
 	}
