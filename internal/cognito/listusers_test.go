@@ -268,3 +268,35 @@ func TestStatusOverPagesOnTheFake(t *testing.T) {
 		t.Errorf("PerDay = %+v, want 67 in all and 10 today", r.PerDay)
 	}
 }
+
+// BenchmarkListUsersQuota lists 3,000 users (50 pages) from the fake with
+// Cognito's ListUsers quota (30 requests per second) enforced, through a
+// Lister at DefaultListUsersRate, and reports users/s, the share of the
+// quota's ceiling (30 x 60 = 1,800 users/s) it reached, and the requests
+// the quota refused.
+func BenchmarkListUsersQuota(b *testing.B) {
+	const n = 3000
+	f := cognitotest.New(b)
+	f.AddPool(cognitotest.Pool{ID: listPool})
+	for i := range n {
+		f.AddUser(listPool, cognitotest.User{Username: fmt.Sprintf("user%05d", i), Enabled: true,
+			Attributes: map[string]string{"email": fmt.Sprintf("user%05d@example.com", i)}})
+	}
+	f.SetRateLimit("ListUsers", ListUsersQuota)
+	lister := NewLister(f.Client(), NewLimiter(DefaultListUsersRate))
+	b.ReportAllocs()
+	listed := 0
+	for b.Loop() {
+		err := lister.ListUsers(context.Background(), listPool, ListUsersOptions{}, func(u types.UserType) error {
+			listed++
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	perSecond := float64(listed) / b.Elapsed().Seconds()
+	b.ReportMetric(perSecond, "users/s")
+	b.ReportMetric(100*perSecond/(ListUsersQuota*ListUsersPageSize), "%ceiling")
+	b.ReportMetric(float64(f.Throttled("ListUsers")), "throttled")
+}
