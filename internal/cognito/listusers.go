@@ -13,6 +13,7 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
+	"github.com/cognito-migrate/cognito-migrate/internal/awserr"
 	"github.com/cognito-migrate/cognito-migrate/internal/migrate"
 )
 
@@ -261,7 +262,7 @@ func (l *Lister) retryable(ctx context.Context, err error) bool {
 	if ctx.Err() != nil {
 		return false
 	}
-	if errors.Is(callError("", "", err), ErrThrottled) || errors.Is(err, context.DeadlineExceeded) {
+	if errors.Is(awserr.Wrap("", "", err), awserr.ErrThrottled) || errors.Is(err, context.DeadlineExceeded) {
 		return true
 	}
 	return retry.IsErrorRetryables(retry.DefaultRetryables).IsErrorRetryable(err) == aws.TrueTernary

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/cognito-migrate/cognito-migrate/internal/awserr"
 	"github.com/cognito-migrate/cognito-migrate/internal/cognitotest"
 	"github.com/cognito-migrate/cognito-migrate/internal/migrate"
 )
@@ -102,7 +103,7 @@ func TestListUsersGivesUpOnEndlessThrottling(t *testing.T) {
 	l := fastLister(f, nil)
 	l.Attempts = 3
 	err := l.ListUsers(context.Background(), listPool, ListUsersOptions{}, func(types.UserType) error { return nil })
-	if !errors.Is(err, ErrThrottled) {
+	if !errors.Is(err, awserr.ErrThrottled) {
 		t.Errorf("ListUsers() error = %v, want ErrThrottled", err)
 	}
 	if got := f.CallCount("ListUsers"); got != 3 {
@@ -155,8 +156,8 @@ func TestListUsersPerCallTimeout(t *testing.T) {
 func TestListUsersUnknownPool(t *testing.T) {
 	f := listedFake(t, 0)
 	err := fastLister(f, nil).ListUsers(context.Background(), "eu-west-1_Nope", ListUsersOptions{}, func(types.UserType) error { return nil })
-	var ce *CallError
-	if !errors.Is(err, ErrNotFound) || !errors.As(err, &ce) || ce.Action != "cognito-idp:ListUsers" {
+	var ce *awserr.CallError
+	if !errors.Is(err, awserr.ErrNotFound) || !errors.As(err, &ce) || ce.Action != "cognito-idp:ListUsers" {
 		t.Errorf("ListUsers(unknown pool) = %v, want a ListUsers CallError of kind ErrNotFound", err)
 	}
 }

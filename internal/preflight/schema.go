@@ -26,13 +26,10 @@ func schema(p *types.UserPoolType) map[string]types.SchemaAttributeType {
 }
 
 // copied reports whether the function copies an old attribute at all:
-// sub, identities and cognito:* never move (migrate.Transferable), nor do
+// sub, identities and cognito:* never move (migrate.Writable), nor do
 // EXCLUDE_ATTRIBUTES.
 func (c *checker) copied(name string) bool {
-	if len(migrate.Transferable(map[string]string{name: "x"})) == 0 {
-		return false
-	}
-	return !slices.Contains(c.in.Settings.Exclude, name)
+	return migrate.Writable(name) && !slices.Contains(c.in.Settings.Exclude, name)
 }
 
 // renamed is the new pool's name of an old attribute (ATTRIBUTE_MAP).
