@@ -6,6 +6,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+
+	"github.com/cognito-migrate/cognito-migrate/internal/migrate"
 )
 
 // oldMFA is the old pool's MFA: its MfaConfiguration and enabled factors.
@@ -47,8 +49,8 @@ func (c *checker) mfa() {
 		}
 		c.add(MFA, sev,
 			"set MFA_POLICY=migrate (the password is proven; the second factor is skipped once and the new pool's MFA applies from then on), or let these users migrate through forgot password",
-			"the old pool's MFA is %s%s and MFA_POLICY is deny: %s get a challenge from the old pool, so the function declines them at sign-in (challenge_required); only forgot password migrates them",
-			config, with, who)
+			"the old pool's MFA is %s%s and MFA_POLICY is deny: %s get a challenge from the old pool, so the function declines them at sign-in (%s); only forgot password migrates them",
+			config, with, who, migrate.ChallengeRequired)
 		return
 	}
 	newMFA := c.in.NewPool.MfaConfiguration

@@ -64,8 +64,8 @@ func (c *checker) signInType() {
 	if len(lost) > 0 {
 		c.add(SignInType, Warning,
 			"tell those users to sign in with "+desc(newNames)+" (a forgot-password started with it migrates them too); or "+recreate,
-			"the old pool signs in with %s and the new pool with %s: users who type their %s cannot migrate that way (the function declines: sign_in_name_not_usable) and must use %s",
-			desc(oldNames), desc(newNames), desc(lost), desc(newNames))
+			"the old pool signs in with %s and the new pool with %s: users who type their %s cannot migrate that way (the function declines: %s) and must use %s",
+			desc(oldNames), desc(newNames), desc(lost), migrate.SignInNameNotUsable, desc(newNames))
 	}
 	if len(gained) > 0 && len(lost) == 0 {
 		fix := "nothing to do; say so in the announcement"
@@ -87,7 +87,7 @@ func (c *checker) usernameCase() {
 	switch {
 	case !oldCS && newCS:
 		c.add(UsernameCase, Warning, "accept it and tell users, or "+recreate,
-			"the old pool ignores the case of usernames and the new pool does not: a user who types their username in another case than it was created with is declined (username_case_mismatch), and after migrating must type it exactly")
+			"the old pool ignores the case of usernames and the new pool does not: a user who types their username in another case than it was created with is declined (%s), and after migrating must type it exactly", migrate.UsernameCaseMismatch)
 	case oldCS && !newCS:
 		groups := caseCollisions(c.in.Sample, signInNames(c.in.NewPool))
 		if len(groups) == 0 {
