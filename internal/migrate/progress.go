@@ -4,6 +4,7 @@ import (
 	"errors"
 	"hash/maphash"
 	"maps"
+	"math"
 	"slices"
 	"sort"
 	"time"
@@ -133,7 +134,7 @@ func (p *Progress) AddOld(u ListedUser) error {
 	if p.frozen {
 		return ErrOldAfterNew
 	}
-	if len(p.status) == 1<<32-1 {
+	if uint64(len(p.status)) >= math.MaxUint32 {
 		return ErrTooManyUsers
 	}
 	code, ok := p.codes[u.Status]

@@ -12,7 +12,6 @@ package preflight
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -293,13 +292,13 @@ func (c *checker) sortedClients() []types.UserPoolClientType {
 
 func (c *checker) newClientPasswordAuth() {
 	clients := c.sortedClients()
-	any := slices.ContainsFunc(clients, c.passwordClient)
+	someCan := slices.ContainsFunc(clients, c.passwordClient)
 	for _, cl := range clients {
 		if c.passwordClient(cl) {
 			continue
 		}
 		sev, also := Warning, "other clients of the pool can send passwords, so only this client's users are affected"
-		if !any {
+		if !someCan {
 			sev, also = Error, "no client of the new pool can send a password, so nobody migrates by signing in"
 		}
 		c.add(NewClientPasswordAuth, sev,
@@ -421,5 +420,3 @@ func examples(names []string) string {
 	}
 	return out
 }
-
-var emailFormat = regexp.MustCompile(`^[^@\s]+@[^@\s]+$`)

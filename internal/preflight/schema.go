@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -170,19 +171,15 @@ func (c *checker) legacySub() {
 	case a.AttributeDataType != "" && a.AttributeDataType != types.AttributeDataTypeString:
 		c.add(LegacySubAttribute, Error, addFix,
 			"LEGACY_SUB_ATTRIBUTE is %s, a %s attribute: a sub is a string, so every migration fails", name, a.AttributeDataType)
-	case a.StringAttributeConstraints != nil && a.StringAttributeConstraints.MaxLength != nil && atoi(*a.StringAttributeConstraints.MaxLength) < legacySubLength:
+	case a.StringAttributeConstraints != nil && a.StringAttributeConstraints.MaxLength != nil && tooShort(*a.StringAttributeConstraints.MaxLength):
 		c.add(LegacySubAttribute, Error, addFix,
 			"LEGACY_SUB_ATTRIBUTE is %s, whose MaxLength %s is shorter than a sub (%d characters): every migration fails", name, *a.StringAttributeConstraints.MaxLength, legacySubLength)
 	}
 }
 
-func atoi(s string) int {
-	n := 0
-	for _, r := range s {
-		if r < '0' || r > '9' {
-			return 1 << 30 // not a number: do not judge
-		}
-		n = n*10 + int(r-'0')
-	}
-	return n
+// tooShort reports whether a MaxLength (a decimal string in the API) cannot
+// hold a sub; one that is not a number is not judged.
+func tooShort(maxLength string) bool {
+	n, err := strconv.Atoi(maxLength)
+	return err == nil && n < legacySubLength
 }

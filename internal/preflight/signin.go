@@ -2,6 +2,7 @@ package preflight
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -150,6 +151,9 @@ func quote(names []string) []string {
 	}
 	return out
 }
+
+// emailFormat is a username Cognito would take for an email address.
+var emailFormat = regexp.MustCompile(`^[^@\s]+@[^@\s]+$`)
 
 // usernameEmailFormat: a pool with an email alias refuses usernames in
 // email format ("Username cannot be of email format, since user pool is
