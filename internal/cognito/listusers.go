@@ -88,12 +88,18 @@ func (l *Limiter) Wait(ctx context.Context) error {
 	}
 }
 
+// RateLimiter makes a caller wait for its turn under a quota; *Limiter is
+// one, and any shared token bucket with this method will do.
+type RateLimiter interface {
+	Wait(ctx context.Context) error
+}
+
 // Lister reads whole pools: every call has its own timeout, throttled and
 // transient failures are retried with jittered exponential backoff, and
 // every ListUsers request, retries included, waits for the shared Limiter.
 type Lister struct {
 	api     ListAPI
-	limiter *Limiter
+	limiter RateLimiter
 
 	// CallTimeout bounds each request, retries excluded.
 	CallTimeout time.Duration
@@ -108,7 +114,7 @@ type Lister struct {
 // NewLister returns a Lister with api, whose ListUsers calls wait for
 // limiter (nil: no limit). The SDK's own retries are turned off for its
 // calls: a retry the Limiter does not see would break the quota.
-func NewLister(api ListAPI, limiter *Limiter) *Lister {
+func NewLister(api ListAPI, limiter RateLimiter) *Lister {
 	return &Lister{
 		api: api, limiter: limiter,
 		CallTimeout: 10 * time.Second, Attempts: 8,
@@ -234,7 +240,7 @@ func (l *Lister) call(ctx context.Context, limited bool, do func(context.Context
 				return errors.Join(werr, err)
 			}
 		}
-		if limited {
+		if limited && l.limiter != nil {
 			if werr := l.limiter.Wait(ctx); werr != nil {
 				return werr
 			}

@@ -301,3 +301,13 @@ func BenchmarkListUsersQuota(b *testing.B) {
 	b.ReportMetric(100*perSecond/(ListUsersQuota*ListUsersPageSize), "%ceiling")
 	b.ReportMetric(float64(f.Throttled("ListUsers")), "throttled")
 }
+
+func TestListUsersRetriesAConnectionReset(t *testing.T) {
+	f := listedFake(t, 70)
+	f.SetFault("ListUsers", cognitotest.Fault{ResetConn: true, Times: 1})
+	n := 0
+	err := fastLister(f, nil).ListUsers(context.Background(), listPool, ListUsersOptions{}, func(types.UserType) error { n++; return nil })
+	if err != nil || n != 70 {
+		t.Errorf("ListUsers() = %v with %d users, want the reset page retried and 70 users", err, n)
+	}
+}

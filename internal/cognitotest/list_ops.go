@@ -15,13 +15,9 @@ import (
 	"weak"
 )
 
-// The listing operations the status and check commands use. Registered here
-// so that this file stands alone; init only fills the dispatch table.
-func init() {
-	operations["ListUsers"] = limited("ListUsers", (*Fake).listUsers)
-	operations["ListUserPoolClients"] = limited("ListUserPoolClients", (*Fake).listUserPoolClients)
-	operations["GetUserPoolMfaConfig"] = limited("GetUserPoolMfaConfig", (*Fake).getUserPoolMfaConfig)
-}
+// The listing operations the status and check commands use (ListUsers,
+// ListUserPoolClients, GetUserPoolMfaConfig), registered in fake.go's
+// operations table, each wrapped by limited for SetRateLimit.
 
 // maxListLimit is the largest Limit of ListUsers and MaxResults of
 // ListUserPoolClients Cognito accepts (API reference: 0-60 and 1-60).
