@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/cognito-migrate/cognito-migrate/internal/migrate"
 )
@@ -118,5 +119,74 @@ func TestLookupAfterSignIn(t *testing.T) {
 func TestLookupModes(t *testing.T) {
 	if got := migrate.LookupModes(); len(got) != 2 || got[0] != migrate.LookupParallel {
 		t.Errorf("LookupModes() = %v, want parallel first", got)
+	}
+}
+
+// ignoreNameKnown leaves Decision.NameKnown, tested here, out of the
+// decision tables' comparisons.
+var ignoreNameKnown = cmpopts.IgnoreFields(migrate.Decision{}, "NameKnown")
+
+func TestKnownAs(t *testing.T) {
+	u := migrate.User{Username: "alice", Attributes: map[string]string{
+		"email": "Alice@Example.com", "phone_number": "+447700900123", "preferred_username": "ally", "name": "Alice Liddell", "sub": "0b6f4c9e"}}
+	tests := []struct {
+		typed string
+		want  bool
+	}{
+		{"alice", true},
+		{"ALICE", true},
+		{"alice@example.com", true},
+		{"+447700900123", true},
+		{"Ally", true},
+		{"Alice Liddell", false}, // a name, not an identifier
+		{"0b6f4c9e", false},
+		{"\u212alice", false},      // no fold beyond ASCII
+		{"alice-Passw0rd!", false}, // what someone typed into the wrong box
+		{"", false},
+	}
+	for _, tt := range tests {
+		if got := migrate.KnownAs(u, tt.typed); got != tt.want {
+			t.Errorf("KnownAs(%q) = %v, want %v", tt.typed, got, tt.want)
+		}
+	}
+}
+
+// The decision says whether the typed name may be logged: only once the
+// old pool returned a user it identifies.
+func TestDecisionNameKnown(t *testing.T) {
+	alias := confirmedUser(aliceAttrs)
+	tests := []struct {
+		name   string
+		pool   *fakePool
+		typed  string
+		forgot bool
+		want   bool
+	}{
+		{"migrated by username", &fakePool{user: alias}, "alice", false, true},
+		{"migrated by email alias", &fakePool{user: alias}, "alice@example.com", false, true},
+		{"wrong password", &fakePool{signInErr: migrate.ErrBadCredentials, user: alias}, "alice", false, false},
+		{"unknown user", &fakePool{signInErr: migrate.ErrUserNotFound, getErr: migrate.ErrUserNotFound}, "Pa55word!", false, false},
+		{"disabled, after the lookup", &fakePool{user: migrate.User{Username: "alice", Status: migrate.StatusConfirmed}}, "alice", false, true},
+		{"forgot password, unknown", &fakePool{getErr: migrate.ErrUserNotFound}, "Pa55word!", true, false},
+		{"forgot password, known", &fakePool{user: alias}, "ALICE", true, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := migrate.New(tt.pool, fakeNewPool{}, migrate.Rules{})
+			req := migrate.Request{NewPoolID: "eu-west-2_New", Username: tt.typed, Password: "pw"}
+			var (
+				d   migrate.Decision
+				err error
+			)
+			if tt.forgot {
+				req.Password = ""
+				d, err = m.ForgotPassword(context.Background(), req)
+			} else {
+				d, err = m.Authenticate(context.Background(), req)
+			}
+			if err != nil || d.NameKnown != tt.want {
+				t.Errorf("decision = %+v, %v; want NameKnown %v", d, err, tt.want)
+			}
+		})
 	}
 }

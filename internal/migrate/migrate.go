@@ -125,6 +125,10 @@ type Decision struct {
 	// Missing names the new pool's required attributes the user lacks.
 	// Both are for the log.
 	Dropped, Missing []string
+	// NameKnown is true when the old pool knows the typed name as one of
+	// the user's identifiers (see KnownAs). Only then may the log show it:
+	// people type their password into the username box.
+	NameKnown bool
 }
 
 // Request is one trigger invocation's question.
@@ -247,10 +251,12 @@ func await[T any](ctx context.Context, c <-chan result[T]) (T, error) {
 // trip on its critical path; with LookupAfterSignIn the lookup waits for a
 // proven password instead. The lookup's answer is used only when the
 // sign-in proved the password.
-func (m *Migrator) Authenticate(ctx context.Context, req Request) (Decision, error) {
+func (m *Migrator) Authenticate(ctx context.Context, req Request) (dec Decision, _ error) {
 	if req.Username == "" || req.Password == "" {
 		return decline(EmptyInput, ""), nil
 	}
+	var known bool
+	defer func() { dec.NameKnown = known }()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	lookup := m.startLookup(ctx, req.Username)
@@ -286,6 +292,7 @@ func (m *Migrator) Authenticate(ctx context.Context, req Request) (Decision, err
 		}
 		return Decision{}, fmt.Errorf("get user: %w", err)
 	}
+	known = KnownAs(u, req.Username)
 	allowed := StatusConfirmed
 	if final == FinalResetRequired {
 		allowed = StatusForceChangePassword
@@ -336,10 +343,12 @@ func mfaChallenge(c string) bool {
 // Only an enabled, confirmed user with somewhere to send the code moves, and
 // never as CONFIRMED: Cognito sends the reset code and the user sets a new
 // password.
-func (m *Migrator) ForgotPassword(ctx context.Context, req Request) (Decision, error) {
+func (m *Migrator) ForgotPassword(ctx context.Context, req Request) (dec Decision, _ error) {
 	if req.Username == "" {
 		return decline(EmptyInput, ""), nil
 	}
+	var known bool
+	defer func() { dec.NameKnown = known }()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	config := async(func() (PoolConfig, error) { return m.newPool.Config(ctx, req.NewPoolID) })
@@ -351,6 +360,7 @@ func (m *Migrator) ForgotPassword(ctx context.Context, req Request) (Decision, e
 		}
 		return Decision{}, fmt.Errorf("get user: %w", err)
 	}
+	known = KnownAs(u, req.Username)
 	if d, ok := refuseStatus(u, StatusConfirmed); !ok {
 		return d, nil
 	}
@@ -370,6 +380,44 @@ func (m *Migrator) ForgotPassword(ctx context.Context, req Request) (Decision, e
 		ResponseUsername: s.Username, Attributes: s.Attributes,
 		Dropped: s.Dropped, Missing: s.Missing,
 	}, nil
+}
+
+// KnownAs reports whether typed is one of u's identifiers in the old pool:
+// its username, or its email, phone_number or preferred_username value.
+// Letters compare ASCII case-insensitively, because u is what the old pool
+// returned when asked for typed: a case-sensitive pool would not have found
+// it under another case. No other fold applies (the Kelvin sign is not K).
+func KnownAs(u User, typed string) bool {
+	if typed == "" {
+		return false
+	}
+	for _, id := range []string{u.Username, u.Attributes["email"], u.Attributes["phone_number"], u.Attributes["preferred_username"]} {
+		if id != "" && sameNameASCII(id, typed) {
+			return true
+		}
+	}
+	return false
+}
+
+// sameNameASCII compares a and b with ASCII letters folded, and nothing
+// else.
+func sameNameASCII(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
 }
 
 // refused turns a sign-in refusal into a decline, and anything else into a
