@@ -5,6 +5,7 @@ package main
 // container, and a password typed as a username never reaches the output.
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -231,5 +232,48 @@ func TestPasswordTypedAsUsernameNeverLogged(t *testing.T) {
 		if d["userNameHash"] == nil || d["userNameHash"] != ds[0]["userNameHash"] {
 			t.Errorf("decision userNameHash = %v, want the same hash on every line (%v)", d["userNameHash"], ds[0]["userNameHash"])
 		}
+	}
+}
+
+// 100 cold invocations at once read the new pool's description once.
+func TestConcurrentColdInvocationsDescribeOnce(t *testing.T) {
+	awsEnv(t)
+	np := startNewPool(t, standardNewPool())
+	f := fakeOldPool(t)
+	out := &syncBuffer{}
+	h := faultHandler(t, f, 3*time.Second, out)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	errs := make(chan error, 100)
+	for i := 0; i < 100; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			_, err := h.Invoke(context.Background(), []byte(event("UserMigration_Authentication", "alice", password)))
+			errs <- err
+		}()
+	}
+	close(start)
+	wg.Wait()
+	close(errs)
+	// Under a loaded machine some may time out; the count is what matters.
+	failed := 0
+	for err := range errs {
+		if err != nil {
+			failed++
+		}
+	}
+	if failed > 0 {
+		t.Logf("%d of 100 invocations failed (a loaded machine)", failed)
+	}
+	n := 0
+	for _, op := range np.operations() {
+		if op == "DescribeUserPool" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("DescribeUserPool calls = %d for 100 concurrent cold invocations, want 1", n)
 	}
 }
