@@ -92,9 +92,10 @@ func isMigrated(out map[string]any) bool {
 func TestSTSTroubleNeverFailsSignInsWithGoodCredentials(t *testing.T) {
 	awsEnv(t)
 	sts := newSTS(t)
-	// One-hour credentials issued 57 minutes "ago": 3 minutes left, inside
-	// the renewal window, well above the minimum validity.
-	h := newHangable(t, sts, -57*time.Minute)
+	// One-hour credentials issued 58 minutes "ago": 2 minutes left, inside
+	// the renewal window whatever its jitter (2.5 to 5 minutes), well above
+	// the minimum validity.
+	h := newHangable(t, sts, -58*time.Minute)
 	f := fakeOldPool(t)
 	tr := startTrigger(t, crossAccountEnv(f))
 	first := sts.Calls()[0].Issued.AccessKeyID
@@ -104,6 +105,9 @@ func TestSTSTroubleNeverFailsSignInsWithGoodCredentials(t *testing.T) {
 		if _, out := tr.invoke(t, event("UserMigration_Authentication", "alice", password)); !isMigrated(out) {
 			t.Fatalf("sign-in %d while STS fails: %v", i, out)
 		}
+	}
+	if n := len(sts.Calls()); n < 2 {
+		t.Fatalf("AssumeRole calls = %d while STS failed, want renewals tried", n)
 	}
 	sts.FailWith(0, "", "")
 	h.hang()
@@ -134,7 +138,12 @@ func TestSTSTroubleNeverFailsSignInsWithGoodCredentials(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	if !renewed {
-		t.Errorf("old pool still called with %s after STS answered again: credentials never renewed", first)
+		var issued []string
+		for _, c := range sts.Calls() {
+			issued = append(issued, c.Issued.AccessKeyID+"@"+c.Issued.Expiration.Format(time.TimeOnly))
+		}
+		t.Errorf("old pool still called with %s after STS answered again: credentials never renewed (AssumeRole answers: %q, now %s)",
+			first, issued, time.Now().UTC().Format(time.TimeOnly))
 	}
 	for _, d := range decisionLines(t, tr.stdout.String()) {
 		if d["outcome"] != "migrated" {
