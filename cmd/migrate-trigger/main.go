@@ -135,8 +135,8 @@ func newHandler(ctx context.Context, getenv func(string) string, logOut io.Write
 		}
 	}
 	pool := cognito.NewOldPool(awsconfig.OldPoolClient(base, old, creds), s.OldUserPoolID, s.OldClientID, secret)
-	newPool := cognito.NewNewPool(awsconfig.NewPoolClient(base))
-	h := trigger.NewHandler(migrate.New(pool, newPool, s.Rules), log, trigger.WithDeclineMode(s.Decline),
+	newPool := cognito.NewNewPool(awsconfig.NewPoolClient(base), cognito.WithLogger(log))
+	h := trigger.NewHandler(migrate.New(pool, newPool, s.Rules, migrate.WithLookup(s.Lookup)), log, trigger.WithDeclineMode(s.Decline),
 		trigger.WithMetrics(metrics.NewEMF(logOut)))
 	log.Info("migrate-trigger ready",
 		slog.String("version", version.String()),
@@ -146,6 +146,7 @@ func newHandler(ctx context.Context, getenv func(string) string, logOut io.Write
 		slog.String("oldRoleArn", s.OldRoleARN),
 		slog.Bool("withClientHash", secret != ""),
 		slog.String("declineResponse", string(s.Decline)),
+		slog.String("oldPoolLookup", string(s.Lookup)),
 		slog.String("mfaPolicy", string(s.Rules.MFA)),
 		slog.String("legacySubAttribute", s.Rules.LegacySub),
 		slog.Any("attributeMap", s.Rules.Rename),

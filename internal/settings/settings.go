@@ -36,6 +36,7 @@ const (
 	EnvEnforcePassword     = "ENFORCE_PASSWORD_POLICY"
 	EnvTrustEmail          = "TRUST_EMAIL"
 	EnvDeclineResponse     = "DECLINE_RESPONSE"
+	EnvOldPoolLookup       = "OLD_POOL_LOOKUP"
 	EnvLogLevel            = "LOG_LEVEL"
 )
 
@@ -47,7 +48,7 @@ func Names() []string {
 		EnvOldUserPoolID, EnvOldClientID, EnvOldUserPoolRegion, EnvOldUserPoolEndpoint,
 		EnvOldRoleARN, EnvOldExternalID, EnvOldClientSecretARN, EnvOldClientSecret,
 		EnvAttributeMap, EnvExcludeAttributes, EnvLegacySubAttribute, EnvMFAPolicy, EnvEnforcePassword, EnvTrustEmail,
-		EnvDeclineResponse, EnvLogLevel,
+		EnvDeclineResponse, EnvOldPoolLookup, EnvLogLevel,
 	}
 }
 
@@ -71,8 +72,11 @@ type Settings struct {
 	OldClientSecret    Secret
 	// Rules shape the migrated user (ATTRIBUTE_MAP, EXCLUDE_ATTRIBUTES,
 	// LEGACY_SUB_ATTRIBUTE, MFA_POLICY, ENFORCE_PASSWORD_POLICY, TRUST_EMAIL).
-	Rules    migrate.Rules
-	Decline  migrate.DeclineMode
+	Rules   migrate.Rules
+	Decline migrate.DeclineMode
+	// Lookup is when a sign-in reads the user from the old pool
+	// (OLD_POOL_LOOKUP).
+	Lookup   migrate.LookupMode
 	LogLevel slog.Level
 }
 
@@ -203,6 +207,16 @@ func Load(getenv func(string) string) (Settings, error) {
 	case migrate.DeclineEmpty, migrate.DeclineError:
 	default:
 		bad(EnvDeclineResponse, "%q is not one of %q (default) or %q", s.Decline, migrate.DeclineEmpty, migrate.DeclineError)
+	}
+
+	switch v := migrate.LookupMode(strings.ToLower(get(EnvOldPoolLookup))); v {
+	case "":
+		s.Lookup = migrate.LookupParallel
+	case migrate.LookupParallel, migrate.LookupAfterSignIn:
+		s.Lookup = v
+	default:
+		bad(EnvOldPoolLookup, "%q is not one of %q (default: sign-in and lookup together, one round trip) or %q (look up only after a proven password)",
+			v, migrate.LookupParallel, migrate.LookupAfterSignIn)
 	}
 
 	switch level := strings.ToUpper(get(EnvLogLevel)); level {

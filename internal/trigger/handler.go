@@ -2,9 +2,14 @@ package trigger
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda/messages"
@@ -50,6 +55,9 @@ type Handler struct {
 	budget  time.Duration
 	// metrics, when set, reports each invocation (WithMetrics).
 	metrics func(context.Context, record, time.Duration)
+	// nameKey keys the hash logged for typed names the old pool does not
+	// know (random per container, never logged).
+	nameKey []byte
 }
 
 // Option configures a Handler.
@@ -82,7 +90,8 @@ func WithMetrics(m *metrics.EMF) Option {
 // NewHandler returns a Handler that decides with d and logs one line per
 // invocation to log.
 func NewHandler(d Decider, log *slog.Logger, opts ...Option) *Handler {
-	h := &Handler{decider: d, log: log, decline: migrate.DeclineEmpty, budget: DefaultBudget}
+	h := &Handler{decider: d, log: log, decline: migrate.DeclineEmpty, budget: DefaultBudget, nameKey: make([]byte, 32)}
+	_, _ = rand.Read(h.nameKey) // never fails (crypto/rand panics rather than return an error)
 	for _, o := range opts {
 		o(h)
 	}
@@ -225,8 +234,16 @@ func (h *Handler) logDecision(ctx context.Context, r record, took time.Duration)
 			slog.String("triggerSource", ev.TriggerSource),
 			slog.String("userPoolId", ev.UserPoolID),
 			slog.String("clientId", ev.CallerContext.ClientID),
-			slog.String("userName", ev.UserName),
 		)
+		// People type their password into the username box: what was
+		// typed is shown only when the old pool knows it as the user's
+		// username or alias; otherwise a keyed hash still lets attempts
+		// with the same name be counted together.
+		if r.decision.NameKnown {
+			attrs = append(attrs, slog.String("userName", ev.UserName))
+		} else if ev.UserName != "" {
+			attrs = append(attrs, slog.String("userNameHash", h.nameHash(ev.UserName)))
+		}
 	}
 	attrs = append(attrs, slog.String("outcome", string(r.outcome)))
 	if r.decision.Reason != "" {
@@ -263,11 +280,45 @@ func (h *Handler) logDecision(ctx context.Context, r record, took time.Duration)
 	level := slog.LevelInfo
 	if r.err != nil {
 		level = slog.LevelError
-		attrs = append(attrs, slog.String("errorKind", string(r.errKind)), slog.String("error", r.err.Error()))
-		if errors.Is(r.err, context.DeadlineExceeded) {
+		attrs = append(attrs, slog.String("errorKind", string(r.errKind)), slog.String("error", h.scrub(r)))
+		// A fault that is not the old pool's says whose it is: the STS
+		// renewal of the old pool's credentials ("sts").
+		var svc interface{ FaultService() string }
+		fromService := errors.As(r.err, &svc)
+		if fromService {
+			attrs = append(attrs, slog.String("faultService", svc.FaultService()))
+		}
+		switch {
+		case fromService && errors.Is(r.err, context.DeadlineExceeded):
+			attrs = append(attrs, slog.String("why", svc.FaultService()+" did not answer within the time budget (credentials for the old pool)"))
+		case errors.Is(r.err, context.DeadlineExceeded):
 			attrs = append(attrs, slog.String("why", "old pool did not answer within the time budget"))
 		}
 	}
 	attrs = append(attrs, slog.Float64("durationMs", float64(took.Microseconds())/1000))
 	h.log.LogAttrs(ctx, level, "user migration", attrs...)
+}
+
+// nameHash is the first 12 hex digits of HMAC-SHA256(nameKey, name).
+func (h *Handler) nameHash(name string) string {
+	m := hmac.New(sha256.New, h.nameKey)
+	m.Write([]byte(name))
+	return hex.EncodeToString(m.Sum(nil))[:12]
+}
+
+// scrub is the fault's text without what the user typed: AWS's validation
+// messages quote the values they refuse ("Value '...' at 'username' failed
+// to satisfy constraint"), and a typed name the old pool does not know may
+// be a password.
+func (h *Handler) scrub(r record) string {
+	text := r.err.Error()
+	if ev := r.event; ev != nil {
+		if ev.Request.Password != "" {
+			text = strings.ReplaceAll(text, ev.Request.Password, "[password]")
+		}
+		if ev.UserName != "" && !r.decision.NameKnown {
+			text = strings.ReplaceAll(text, ev.UserName, "[userNameHash "+h.nameHash(ev.UserName)+"]")
+		}
+	}
+	return text
 }

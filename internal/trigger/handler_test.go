@@ -78,7 +78,7 @@ func newHandler(d trigger.Decider, opts ...trigger.Option) (*trigger.Handler, *b
 var migrated = migrate.Decision{
 	Migrate: true, Reason: migrate.Migrated, Username: "alice", ResponseUsername: "alice",
 	Attributes:  map[string]string{"email": "alice@example.com", "email_verified": "true", "custom:tenant": "acme"},
-	FinalStatus: migrate.FinalConfirmed,
+	FinalStatus: migrate.FinalConfirmed, NameKnown: true,
 }
 
 // decode parses a handler output into a generic map.
