@@ -21,6 +21,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 
@@ -119,25 +120,42 @@ func newHandler(ctx context.Context, getenv func(string) string, logOut io.Write
 		return nil, nil, err
 	}
 	old := oldPool(s)
-	// Secrets and credentials are fetched now, once, so a broken setting
-	// stops start-up with its name, and the first sign-in does not wait.
+	creds := awsconfig.OldPoolCredentials(base, old)
+	newPool := cognito.NewNewPool(awsconfig.NewPoolClient(base), cognito.WithLogger(log))
+	if s.NewUserPoolID != "" {
+		// The new pool's description, which every decision needs, is read
+		// now in the background: the first event joins the call in flight
+		// (or finds it cached) instead of making its own. A failure only
+		// means the first event asks again.
+		go func() { _, _ = newPool.Config(context.WithoutCancel(ctx), s.NewUserPoolID) }()
+	}
+	// The client secret and the first assumed-role credentials are fetched
+	// now, once and together, so a broken setting stops start-up with its
+	// name and the first sign-in does not wait. Cognito's 5 seconds include
+	// this: startupTimeout bounds it, and the first event's budget is cut by
+	// whatever start-up took (trigger.WithColdStart).
 	warm, cancel := context.WithTimeout(ctx, startupTimeout)
 	defer cancel()
-	secret, err := awsconfig.ClientSecret(warm, base, old)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", settings.EnvOldClientSecretARN, err)
-	}
-	creds := awsconfig.OldPoolCredentials(base, old)
+	var (
+		secret             string
+		secretErr, roleErr error
+		wg                 sync.WaitGroup
+	)
+	wg.Go(func() { secret, secretErr = awsconfig.ClientSecret(warm, base, old) })
 	if s.OldRoleARN != "" {
-		if _, err := creds.Retrieve(warm); err != nil {
-			return nil, nil, fmt.Errorf("%s: cannot assume the role (its trust policy must allow this function's execution role%s): %w",
-				settings.EnvOldRoleARN, externalIDHint(s), err)
-		}
+		wg.Go(func() { _, roleErr = creds.Retrieve(warm) })
+	}
+	wg.Wait()
+	if secretErr != nil {
+		return nil, nil, fmt.Errorf("%s: %w", settings.EnvOldClientSecretARN, secretErr)
+	}
+	if roleErr != nil {
+		return nil, nil, fmt.Errorf("%s: cannot assume the role (its trust policy must allow this function's execution role%s): %w",
+			settings.EnvOldRoleARN, externalIDHint(s), roleErr)
 	}
 	pool := cognito.NewOldPool(awsconfig.OldPoolClient(base, old, creds), s.OldUserPoolID, s.OldClientID, secret)
-	newPool := cognito.NewNewPool(awsconfig.NewPoolClient(base), cognito.WithLogger(log))
 	h := trigger.NewHandler(migrate.New(pool, newPool, s.Rules, migrate.WithLookup(s.Lookup)), log, trigger.WithDeclineMode(s.Decline),
-		trigger.WithMetrics(metrics.NewEMF(logOut)))
+		trigger.WithMetrics(metrics.NewEMF(logOut)), trigger.WithColdStart(time.Since(processStart)))
 	log.Info("migrate-trigger ready",
 		slog.String("version", version.String()),
 		slog.String("oldUserPoolId", s.OldUserPoolID),
@@ -147,6 +165,8 @@ func newHandler(ctx context.Context, getenv func(string) string, logOut io.Write
 		slog.Bool("withClientHash", secret != ""),
 		slog.String("declineResponse", string(s.Decline)),
 		slog.String("oldPoolLookup", string(s.Lookup)),
+		slog.String("newUserPoolId", s.NewUserPoolID),
+		slog.Float64("startupMs", float64(time.Since(processStart).Microseconds())/1000),
 		slog.String("mfaPolicy", string(s.Rules.MFA)),
 		slog.String("legacySubAttribute", s.Rules.LegacySub),
 		slog.Any("attributeMap", s.Rules.Rename),
@@ -167,8 +187,14 @@ func oldPool(s settings.Settings) awsconfig.OldPool {
 }
 
 // startupTimeout bounds what start-up fetches (client secret, first
-// assumed-role credentials).
-const startupTimeout = 4 * time.Second
+// assumed-role credentials, together). With the first event's budget cut to
+// what is left of trigger.ColdStartLimit, a cold start answers in time even
+// when both are slow.
+const startupTimeout = 1500 * time.Millisecond
+
+// processStart is about when the process started (package variables are set
+// before main runs): the cold start's clock.
+var processStart = time.Now()
 
 func externalIDHint(s settings.Settings) string {
 	if s.OldExternalID != "" {

@@ -37,6 +37,7 @@ const (
 	EnvTrustEmail          = "TRUST_EMAIL"
 	EnvDeclineResponse     = "DECLINE_RESPONSE"
 	EnvOldPoolLookup       = "OLD_POOL_LOOKUP"
+	EnvNewUserPoolID       = "NEW_USER_POOL_ID"
 	EnvLogLevel            = "LOG_LEVEL"
 )
 
@@ -48,12 +49,15 @@ func Names() []string {
 		EnvOldUserPoolID, EnvOldClientID, EnvOldUserPoolRegion, EnvOldUserPoolEndpoint,
 		EnvOldRoleARN, EnvOldExternalID, EnvOldClientSecretARN, EnvOldClientSecret,
 		EnvAttributeMap, EnvExcludeAttributes, EnvLegacySubAttribute, EnvMFAPolicy, EnvEnforcePassword, EnvTrustEmail,
-		EnvDeclineResponse, EnvOldPoolLookup, EnvLogLevel,
+		EnvDeclineResponse, EnvOldPoolLookup, EnvNewUserPoolID, EnvLogLevel,
 	}
 }
 
 // Settings is the validated configuration.
 type Settings struct {
+	// NewUserPoolID is the pool whose trigger the function is, when known:
+	// its description is read during start-up (NEW_USER_POOL_ID).
+	NewUserPoolID string
 	OldUserPoolID string
 	OldClientID   string
 	// OldRegion is where old-pool calls go and how they are signed.
@@ -197,6 +201,11 @@ func Load(getenv func(string) string) (Settings, error) {
 		OldClientSecretARN: get(EnvOldClientSecretARN),
 		OldClientSecret:    Secret(getenv(EnvOldClientSecret)), // a secret is taken as it is, spaces included
 		Decline:            migrate.DeclineMode(strings.ToLower(get(EnvDeclineResponse))),
+	}
+
+	s.NewUserPoolID = get(EnvNewUserPoolID)
+	if _, ok := poolRegion(s.NewUserPoolID); s.NewUserPoolID != "" && (!ok || len(s.NewUserPoolID) > 55) {
+		bad(EnvNewUserPoolID, "%q is not a user pool id: expected <region>_<id>, e.g. eu-west-1_NeWpOoL12 (or leave it unset)", s.NewUserPoolID)
 	}
 
 	region, isPoolID := poolRegion(s.OldUserPoolID)

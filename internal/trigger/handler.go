@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda/messages"
@@ -52,7 +53,11 @@ type Handler struct {
 	decider Decider
 	log     *slog.Logger
 	decline migrate.DeclineMode
-	budget  time.Duration
+	// coldLeft, when set, caps the first invocation's budget; started
+	// records that the first invocation began.
+	coldLeft time.Duration
+	started  atomic.Bool
+	budget   time.Duration
 	// metrics, when set, reports each invocation (WithMetrics).
 	metrics func(context.Context, record, time.Duration)
 	// nameKey keys the hash logged for typed names the old pool does not
@@ -68,6 +73,25 @@ func WithDeclineMode(m migrate.DeclineMode) Option { return func(h *Handler) { h
 
 // WithBudget sets the time allowed for old-pool calls (default DefaultBudget).
 func WithBudget(d time.Duration) Option { return func(h *Handler) { h.budget = d } }
+
+// ColdStartLimit is how long a cold start may take in all, from the
+// process's start to the first answer: Cognito waits 5 seconds for the
+// whole invocation, and Lambda needs some of them to start the process and
+// deliver the event.
+const ColdStartLimit = 4500 * time.Millisecond
+
+// WithColdStart says start-up took spent: the first invocation's budget is
+// cut to what is left of ColdStartLimit, so a slow start-up and a slow old
+// pool together still answer Cognito in time. A start-up that took longer
+// than the limit (a retried one, long after the process started) cuts
+// nothing: its first event is not the one Cognito sent at the cold start.
+func WithColdStart(spent time.Duration) Option {
+	return func(h *Handler) {
+		if spent > 0 && spent < ColdStartLimit {
+			h.coldLeft = ColdStartLimit - spent
+		}
+	}
+}
 
 // WithMetrics writes one CloudWatch EMF record per invocation to m: its
 // outcome, the decline reason or error kind, the trigger source and the
@@ -193,6 +217,9 @@ func response(d migrate.Decision) Response {
 // short if the Lambda deadline comes first.
 func (h *Handler) budgetFor(ctx context.Context) time.Duration {
 	b := h.budget
+	if h.coldLeft > 0 && !h.started.Swap(true) {
+		b = min(b, h.coldLeft)
+	}
 	if dl, ok := ctx.Deadline(); ok {
 		// Leave time to answer after the calls give up.
 		if left := time.Until(dl) - 100*time.Millisecond; left < b {

@@ -449,6 +449,35 @@ func TestBudget(t *testing.T) {
 	})
 }
 
+// A slow start-up shortens the first invocation's budget, so start-up and
+// the first event together stay within trigger.ColdStartLimit; later events
+// get the whole budget.
+func TestColdStartBudget(t *testing.T) {
+	tests := []struct {
+		name        string
+		spent       time.Duration
+		first, next time.Duration // most time the decider may have left
+	}{
+		{"slow start-up", 2500 * time.Millisecond, 2 * time.Second, trigger.DefaultBudget},
+		{"fast start-up", 10 * time.Millisecond, trigger.DefaultBudget, trigger.DefaultBudget},
+		{"start-up retried long after the cold start", time.Minute, trigger.DefaultBudget, trigger.DefaultBudget},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := &fakeDecider{decision: migrated}
+			h, _ := newHandler(d, trigger.WithColdStart(tt.spent))
+			for i, most := range []time.Duration{tt.first, tt.next} {
+				if _, err := h.Invoke(context.Background(), fixture(t, "authentication.json")); err != nil {
+					t.Fatal(err)
+				}
+				if d.deadline <= 0 || d.deadline > most || d.deadline < most-500*time.Millisecond {
+					t.Errorf("invocation %d: decider had %v left, want about %v", i+1, d.deadline, most)
+				}
+			}
+		})
+	}
+}
+
 func TestRequestIDLogged(t *testing.T) {
 	h, logs := newHandler(&fakeDecider{decision: migrated})
 	ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "req-123"})
