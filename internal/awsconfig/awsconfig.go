@@ -217,6 +217,9 @@ func ClientSecret(ctx context.Context, base aws.Config, p OldPool) (string, erro
 		}
 		value = fields.ClientSecret
 	}
+	// An app client's secret holds no white space; a stored one often ends
+	// with the newline of the command that printed it.
+	value = strings.TrimSpace(value)
 	if value == "" {
 		return "", errors.New("the secret is empty (store the old app client's secret as the secret string)")
 	}
