@@ -25,7 +25,7 @@ type AdminAPI interface {
 // Admin reads and writes the new pool's configuration for the operator CLI.
 //
 // UpdateUserPool and UpdateUserPoolClient reset every setting the request
-// leaves out to its default (COGNITO_FACTS 4.2), so a change is always a
+// leaves out to its default (docs/cognito-behaviour.md §4.2), so a change is always a
 // read-modify-write: describe, build the update from the whole description
 // with UpdateUserPoolInput or UpdateUserPoolClientInput, change one thing,
 // update.

@@ -13,7 +13,7 @@ import (
 
 // msgTemporaryPasswordValidity is Cognito's answer to an UpdateUserPool that
 // sends AdminCreateUserConfig.UnusedAccountValidityDays next to
-// Policies.PasswordPolicy.TemporaryPasswordValidityDays (COGNITO_FACTS 4.2;
+// Policies.PasswordPolicy.TemporaryPasswordValidityDays (docs/cognito-behaviour.md §4.2;
 // hashicorp/terraform-provider-aws retries on exactly this message).
 const msgTemporaryPasswordValidity = "Please use TemporaryPasswordValidityDays in PasswordPolicy instead of UnusedAccountValidityDays"
 

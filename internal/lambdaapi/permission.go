@@ -33,7 +33,7 @@ const (
 // CognitoPrincipal may call InvokeAction on the function, when the call
 // comes from the pool (AWS:SourceArn) in the pool's account
 // (AWS:SourceAccount), as the Cognito developer guide's example policy has it
-// (COGNITO_FACTS 4.3).
+// (docs/cognito-behaviour.md §4.3).
 type Grant struct {
 	// FunctionARN is the function, as attached to the pool; with a version
 	// or alias qualifier the policy is that version's or alias's.

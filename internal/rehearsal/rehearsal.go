@@ -3,7 +3,7 @@
 // API, and a new pool (a second cognito-local) whose "Migrate user" trigger
 // calls it. The end-to-end tests and `make demo` both use it.
 //
-// cognito-local is not Cognito (COGNITO_FACTS.md section 9): the rehearsal
+// cognito-local is not Cognito (docs/cognito-behaviour.md §9): the rehearsal
 // shows our function working against a real SDK and real HTTP, and nothing
 // here treats an emulator quirk as Cognito's behaviour.
 package rehearsal
