@@ -15,7 +15,13 @@ $(COGNITO_LOCAL): e2e/cognito-local/package.json e2e/cognito-local/package-lock.
 	npm ci --prefix e2e/cognito-local --no-audit --no-fund --loglevel=error
 	@touch $@
 
-tools: $(COGNITO_LOCAL) ## install the pinned cognito-local and the Go modules
+# The pinned AWS Lambda Runtime Interface Emulator (tools/rie/go.mod), built
+# once; e2e/rie_test.go runs the function under it.
+RIE := tools/rie/bin/aws-lambda-rie
+$(RIE): tools/rie/go.mod tools/rie/go.sum
+	go -C tools/rie build -trimpath -o bin/aws-lambda-rie github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie
+
+tools: $(COGNITO_LOCAL) $(RIE) ## install the pinned cognito-local, the Lambda runtime emulator and the Go modules
 	go mod download
 
 demo: tools ## rehearse a migration locally: two local pools, the function between them
@@ -35,26 +41,25 @@ build: ## build ./bootstrap for this machine
 ARCH ?= arm64
 .PHONY: package
 package: ## build dist/function.zip for Lambda (ARCH=arm64|amd64), reproducibly
-	go run ./cmd/package -arch $(ARCH) -out dist
+	go run ./tools/package -arch $(ARCH) -out dist
 
-# BENCH_FLAGS go to cmd/bench, e.g. BENCH_FLAGS='-users 500 -cold-runs 20'.
+# BENCH_FLAGS go to tools/bench, e.g. BENCH_FLAGS='-users 500 -cold-runs 20'.
 BENCH_FLAGS ?=
 .PHONY: bench
 bench: tools ## measure the built function: latency, cold start, memory, size (docs/performance.md)
-	go run ./cmd/bench $(BENCH_FLAGS)
+	go run ./tools/bench $(BENCH_FLAGS)
 
 # make release writes what a release carries into RELEASE_DIR, reproducibly
 # (same commit, VERSION and Go toolchain: same bytes, same SHA256SUMS):
 #   cognito-migrate_<VERSION>_<os>_<arch>[.exe]  the CLI, one per RELEASE_PLATFORMS entry
 #   function_<arch>.zip                          the Lambda package, one per RELEASE_ARCHES entry
 #   SHA256SUMS                                   `sha256sum -c SHA256SUMS` checks them
-# VERSION is stamped into the CLI (internal/version); set it for a release: make release VERSION=v1.2.3.
+# VERSION is stamped into the CLI (internal/version, shown by cognito-migrate --version); set it: make release VERSION=v1.2.3.
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
 RELEASE_DIR ?= dist/release
 RELEASE_PLATFORMS ?= linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64
 RELEASE_ARCHES ?= arm64 amd64
-RELEASE_CLI ?= ./cmd/cognito-migrate
-RELEASE_PACKAGER := go run ./cmd/package
+RELEASE_PACKAGER := go run ./tools/package
 RELEASE_LDFLAGS = -s -w -buildid= -X github.com/cognito-migrate/cognito-migrate/internal/version.Version=$(VERSION)
 .PHONY: release
 release: ## build dist/release: the CLI for linux, darwin, windows (amd64, arm64), function_<arch>.zip, SHA256SUMS
@@ -63,7 +68,7 @@ release: ## build dist/release: the CLI for linux, darwin, windows (amd64, arm64
 	@set -e; for p in $(RELEASE_PLATFORMS); do \
 	  os=$${p%/*}; arch=$${p#*/}; ext=; [[ $$os != windows ]] || ext=.exe; \
 	  out=$(RELEASE_DIR)/cognito-migrate_$(VERSION)_$${os}_$${arch}$$ext; echo "go build $$out"; \
-	  CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch go build -trimpath -buildvcs=false -ldflags '$(RELEASE_LDFLAGS)' -o $$out $(RELEASE_CLI); \
+	  CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch go build -trimpath -buildvcs=false -ldflags '$(RELEASE_LDFLAGS)' -o $$out ./cmd/cognito-migrate; \
 	done
 	@set -e; for a in $(RELEASE_ARCHES); do \
 	  $(RELEASE_PACKAGER) -arch $$a -out $(RELEASE_DIR)/function-$$a; \

@@ -72,7 +72,7 @@ func faultHandler(t *testing.T, f *cognitotest.Fake, budget time.Duration, out *
 	if err != nil {
 		t.Fatal(err)
 	}
-	pool := cognito.NewOldPool(awsconfig.OldPoolClient(base, s, base.Credentials), s.OldUserPoolID, s.OldClientID, "")
+	pool := cognito.NewOldPool(awsconfig.OldPoolClient(base, oldPool(s), base.Credentials), s.OldUserPoolID, s.OldClientID, "")
 	newPool := cognito.NewNewPool(awsconfig.NewPoolClient(base))
 	return trigger.NewHandler(migrate.New(pool, newPool, s.Rules), logging.New(out, slog.LevelInfo),
 		trigger.WithBudget(budget), trigger.WithMetrics(metrics.NewEMF(out)))
@@ -152,30 +152,30 @@ func TestFaults(t *testing.T) {
 		calls int
 	}{
 		{name: "slow old pool, answers within the budget", source: auth, latency: 100 * time.Millisecond, budget: faultBudget, want: "migrated", calls: 1},
-		{name: "slow old pool, answers after the budget", source: auth, faults: []fault{{signIn, cognitotest.Fault{Delay: 5 * time.Second}}}, budget: faultBudget, want: cognito.KindTimeout, calls: 1},
-		{name: "sign-in hangs", source: auth, faults: []fault{{signIn, cognitotest.Fault{Hang: true}}}, budget: faultBudget, want: cognito.KindTimeout, calls: 1},
-		{name: "lookup hangs after a good sign-in", source: auth, faults: []fault{{lookup, cognitotest.Fault{Hang: true}}}, budget: faultBudget, want: cognito.KindTimeout, calls: 1},
-		{name: "forgot password, lookup hangs", source: forgot, faults: []fault{{lookup, cognitotest.Fault{Hang: true}}}, budget: faultBudget, want: cognito.KindTimeout, calls: 1},
+		{name: "slow old pool, answers after the budget", source: auth, faults: []fault{{signIn, cognitotest.Fault{Delay: 5 * time.Second}}}, budget: faultBudget, want: string(migrate.FaultTimeout), calls: 1},
+		{name: "sign-in hangs", source: auth, faults: []fault{{signIn, cognitotest.Fault{Hang: true}}}, budget: faultBudget, want: string(migrate.FaultTimeout), calls: 1},
+		{name: "lookup hangs after a good sign-in", source: auth, faults: []fault{{lookup, cognitotest.Fault{Hang: true}}}, budget: faultBudget, want: string(migrate.FaultTimeout), calls: 1},
+		{name: "forgot password, lookup hangs", source: forgot, faults: []fault{{lookup, cognitotest.Fault{Hang: true}}}, budget: faultBudget, want: string(migrate.FaultTimeout), calls: 1},
 		{name: "5xx once, then answers", source: auth, faults: []fault{{signIn, cognitotest.Fault{ErrorType: "InternalErrorException", Message: "Internal error", Times: 1}}}, budget: retryBudget, want: "migrated", calls: 2},
-		{name: "5xx every time", source: auth, faults: []fault{{signIn, cognitotest.Fault{ErrorType: "InternalErrorException", Message: "Internal error"}}}, budget: retryBudget, want: cognito.KindUnavailable, calls: awsconfig.MaxAttempts},
+		{name: "5xx every time", source: auth, faults: []fault{{signIn, cognitotest.Fault{ErrorType: "InternalErrorException", Message: "Internal error"}}}, budget: retryBudget, want: string(migrate.FaultUnavailable), calls: awsconfig.MaxAttempts},
 		// A load balancer's bare 503 has no error code: the SDK retries it
 		// and names it UnknownError; its HTTP status makes it unavailable.
-		{name: "503 without a body every time", source: auth, faults: []fault{{signIn, cognitotest.Fault{Status: http.StatusServiceUnavailable}}}, budget: retryBudget, want: cognito.KindUnavailable, calls: awsconfig.MaxAttempts},
+		{name: "503 without a body every time", source: auth, faults: []fault{{signIn, cognitotest.Fault{Status: http.StatusServiceUnavailable}}}, budget: retryBudget, want: string(migrate.FaultUnavailable), calls: awsconfig.MaxAttempts},
 		{name: "throttled twice, then answers", source: auth, faults: []fault{{signIn, cognitotest.Fault{ErrorType: "TooManyRequestsException", Message: "Rate exceeded", Times: 2}}}, budget: retryBudget, want: "migrated", calls: 3},
-		{name: "throttled every time", source: auth, faults: []fault{{signIn, cognitotest.Fault{ErrorType: "TooManyRequestsException", Message: "Rate exceeded"}}}, budget: retryBudget, want: cognito.KindThrottled, calls: awsconfig.MaxAttempts},
-		{name: "forgot password, lookup throttled every time", source: forgot, faults: []fault{{lookup, cognitotest.Fault{ErrorType: "TooManyRequestsException", Message: "Rate exceeded"}}}, budget: retryBudget, want: cognito.KindThrottled, calls: awsconfig.MaxAttempts},
+		{name: "throttled every time", source: auth, faults: []fault{{signIn, cognitotest.Fault{ErrorType: "TooManyRequestsException", Message: "Rate exceeded"}}}, budget: retryBudget, want: string(migrate.FaultThrottled), calls: awsconfig.MaxAttempts},
+		{name: "forgot password, lookup throttled every time", source: forgot, faults: []fault{{lookup, cognitotest.Fault{ErrorType: "TooManyRequestsException", Message: "Rate exceeded"}}}, budget: retryBudget, want: string(migrate.FaultThrottled), calls: awsconfig.MaxAttempts},
 		{name: "connection reset once, then answers", source: auth, faults: []fault{{signIn, cognitotest.Fault{ResetConn: true, Times: 1}}}, budget: retryBudget, want: "migrated", calls: 2},
-		{name: "connection reset every time", source: auth, faults: []fault{{signIn, cognitotest.Fault{ResetConn: true}}}, budget: retryBudget, want: cognito.KindUnavailable, calls: awsconfig.MaxAttempts},
-		{name: "malformed JSON answer", source: auth, faults: []fault{{signIn, cognitotest.Fault{RawBody: `{"AuthenticationResult": {"AccessToken": `}}}, budget: retryBudget, want: cognito.KindUnavailable, calls: 1},
-		{name: "malformed JSON lookup", source: forgot, faults: []fault{{lookup, cognitotest.Fault{RawBody: `{"Username": "alice", "UserAttributes": [`}}}, budget: retryBudget, want: cognito.KindUnavailable, calls: 1},
-		{name: "access denied", source: auth, faults: []fault{{signIn, cognitotest.Fault{ErrorType: "AccessDeniedException", Message: "User: arn:aws:sts::222222222222:assumed-role/x is not authorized to perform: cognito-idp:AdminInitiateAuth"}}}, budget: retryBudget, want: cognito.KindConfiguration, calls: 1},
-		{name: "old pool deleted", source: auth, faults: []fault{{signIn, cognitotest.Fault{ErrorType: "ResourceNotFoundException", Message: "User pool does not exist."}}}, budget: retryBudget, want: cognito.KindConfiguration, calls: 1},
-		{name: "error code nobody knows", source: auth, faults: []fault{{signIn, cognitotest.Fault{ErrorType: "BrandNewException", Message: "?"}}}, budget: retryBudget, want: cognito.KindUnknown, calls: 1},
+		{name: "connection reset every time", source: auth, faults: []fault{{signIn, cognitotest.Fault{ResetConn: true}}}, budget: retryBudget, want: string(migrate.FaultUnavailable), calls: awsconfig.MaxAttempts},
+		{name: "malformed JSON answer", source: auth, faults: []fault{{signIn, cognitotest.Fault{RawBody: `{"AuthenticationResult": {"AccessToken": `}}}, budget: retryBudget, want: string(migrate.FaultUnavailable), calls: 1},
+		{name: "malformed JSON lookup", source: forgot, faults: []fault{{lookup, cognitotest.Fault{RawBody: `{"Username": "alice", "UserAttributes": [`}}}, budget: retryBudget, want: string(migrate.FaultUnavailable), calls: 1},
+		{name: "access denied", source: auth, faults: []fault{{signIn, cognitotest.Fault{ErrorType: "AccessDeniedException", Message: "User: arn:aws:sts::222222222222:assumed-role/x is not authorized to perform: cognito-idp:AdminInitiateAuth"}}}, budget: retryBudget, want: string(migrate.FaultConfiguration), calls: 1},
+		{name: "old pool deleted", source: auth, faults: []fault{{signIn, cognitotest.Fault{ErrorType: "ResourceNotFoundException", Message: "User pool does not exist."}}}, budget: retryBudget, want: string(migrate.FaultConfiguration), calls: 1},
+		{name: "error code nobody knows", source: auth, faults: []fault{{signIn, cognitotest.Fault{ErrorType: "BrandNewException", Message: "?"}}}, budget: retryBudget, want: string(migrate.FaultUnknown), calls: 1},
 		// The new pool's configuration (DescribeUserPool, in the function's
 		// own account) is the third call of a sign-in.
-		{name: "new pool description hangs", source: auth, newPool: "hang", budget: faultBudget, want: cognito.KindTimeout, calls: 1},
-		{name: "new pool description throttled every time", source: auth, newPool: "TooManyRequestsException", budget: retryBudget, want: cognito.KindThrottled, calls: 1},
-		{name: "new pool description access denied", source: forgot, newPool: "AccessDeniedException", budget: retryBudget, want: cognito.KindConfiguration, calls: 1},
+		{name: "new pool description hangs", source: auth, newPool: "hang", budget: faultBudget, want: string(migrate.FaultTimeout), calls: 1},
+		{name: "new pool description throttled every time", source: auth, newPool: "TooManyRequestsException", budget: retryBudget, want: string(migrate.FaultThrottled), calls: 1},
+		{name: "new pool description access denied", source: forgot, newPool: "AccessDeniedException", budget: retryBudget, want: string(migrate.FaultConfiguration), calls: 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -211,7 +211,7 @@ func TestFaults(t *testing.T) {
 				if inv.log["errorKind"] != tt.want {
 					t.Errorf("log errorKind = %v, want %s", inv.log["errorKind"], tt.want)
 				}
-				if tt.want == cognito.KindTimeout && inv.log["why"] == nil {
+				if tt.want == string(migrate.FaultTimeout) && inv.log["why"] == nil {
 					t.Errorf("timeout log line does not say why: %v", inv.log)
 				}
 			}
@@ -271,7 +271,7 @@ func TestHungOldPoolAnswersWithinTheBudget(t *testing.T) {
 		t.Fatalf("%d EMF records and %d log lines for %d invocations", len(recs), len(lines), n)
 	}
 	for _, r := range recs {
-		if r["Outcome"] != "error" || r["Reason"] != cognito.KindTimeout {
+		if r["Outcome"] != "error" || r["Reason"] != string(migrate.FaultTimeout) {
 			t.Errorf("metric = %v, want error/timeout", r)
 		}
 	}
@@ -315,7 +315,7 @@ func TestHungOldPoolThroughTheCommand(t *testing.T) {
 		t.Errorf("%d EMF records for %d invocations", len(recs), n)
 	}
 	for _, r := range recs {
-		if r["Outcome"] != "error" || r["Reason"] != cognito.KindTimeout {
+		if r["Outcome"] != "error" || r["Reason"] != string(migrate.FaultTimeout) {
 			t.Errorf("metric = %v, want error/timeout", r)
 		}
 	}
@@ -347,12 +347,13 @@ func TestNoPathWritesASecret(t *testing.T) {
 	}
 	users := []cognitotest.User{
 		{Username: "alice", Enabled: true, Attributes: verified("alice")},
-		{Username: "mfa", Enabled: true, Challenge: "SOFTWARE_TOKEN_MFA", Attributes: verified("mfa")},
+		{Username: "mfa", Enabled: true, Challenge: "SOFTWARE_TOKEN_MFA", MFASettings: []string{"SOFTWARE_TOKEN_MFA"}, Attributes: verified("mfa")},
 		{Username: "disabled", Enabled: false, Attributes: verified("disabled")},
 		{Username: "unconfirmed", Enabled: true, Status: "UNCONFIRMED", Attributes: verified("unconfirmed")},
 		{Username: "reset", Enabled: true, Status: "RESET_REQUIRED", Attributes: verified("reset")},
 		{Username: "temporary", Enabled: true, Status: "FORCE_CHANGE_PASSWORD", Attributes: verified("temporary")},
 		{Username: "nocontact", Enabled: true, Attributes: map[string]string{"email": "nocontact@example.com", "email_verified": "false"}},
+		{Username: "tempnocontact", Enabled: true, Status: "FORCE_CHANGE_PASSWORD", Attributes: map[string]string{"email": "tempnocontact@example.com"}},
 	}
 	secrets := []string{clientSecret, "eyJ"}
 	for _, u := range users {
@@ -384,6 +385,8 @@ func TestNoPathWritesASecret(t *testing.T) {
 		{"temporary password (migrates as RESET_REQUIRED)", event(auth, "temporary", pw("temporary")), nil, "migrated", "migrated"},
 		{"temporary password, forgot password", event(forgot, "temporary", ""), nil, "declined", "unsupported_status"},
 		{"no verified contact, forgot password", event(forgot, "nocontact", ""), nil, "declined", "no_verified_contact"},
+		{"MFA user, forgot password", event(forgot, "mfa", ""), nil, "declined", "mfa_required"},
+		{"temporary password, no verified contact", event(auth, "tempnocontact", pw("tempnocontact")), nil, "declined", "no_verified_contact"},
 		{"empty password", event(auth, "alice", ""), nil, "declined", "empty_input"},
 		{"email typed, new pool has no email alias", event(auth, "alice@example.com", pw("alice")), nil, "declined", "sign_in_name_not_usable"},
 		{"username in other case, case-sensitive new pool", event(auth, "ALICE", pw("alice")), nil, "declined", "username_case_mismatch"},

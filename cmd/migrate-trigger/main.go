@@ -4,7 +4,10 @@
 // with the very same handler, for local emulators and curl.
 //
 // Configuration comes from the environment (see the README), read once at
-// start-up; a bad setting stops it with a message that names the setting.
+// start-up. With -listen a bad setting stops it with a message that names
+// the setting; under the Lambda runtime the function starts anyway and
+// answers every event with the fixed "unavailable" message, logging the
+// setting and writing the metric with reason "configuration" (runtime.go).
 package main
 
 import (
@@ -31,6 +34,7 @@ import (
 	"github.com/cognito-migrate/cognito-migrate/internal/migrate"
 	"github.com/cognito-migrate/cognito-migrate/internal/settings"
 	"github.com/cognito-migrate/cognito-migrate/internal/trigger"
+	"github.com/cognito-migrate/cognito-migrate/internal/version"
 )
 
 func main() {
@@ -44,26 +48,63 @@ func main() {
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	flags := flag.NewFlagSet("migrate-trigger", flag.ContinueOnError)
 	flags.SetOutput(stderr)
-	listen := flags.String("listen", "", "serve the Lambda Invoke API on this address (e.g. 127.0.0.1:9000) instead of running under the Lambda runtime")
+	listen := flags.String("listen", "", "serve the Lambda Invoke API on this address (e.g. 127.0.0.1:9000) instead of running under the Lambda runtime; loopback addresses only, unless -listen-any")
+	listenAny := flags.Bool("listen-any", false, "let -listen use an address that is not loopback; the server has no authentication, so anyone who can reach it can test passwords")
 	if err := flags.Parse(args); err != nil {
+		return 2
+	}
+	if *listenAny && *listen == "" {
+		fmt.Fprintln(stderr, "migrate-trigger: -listen-any needs -listen")
+		return 2
+	}
+	if *listen != "" && !*listenAny && !invoke.IsLoopbackAddress(*listen) {
+		fmt.Fprintf(stderr, "migrate-trigger: -listen %s: not a loopback address; the local invoke server has no authentication, "+
+			"so it listens on this machine only (127.0.0.1:PORT, [::1]:PORT or localhost:PORT); add -listen-any to listen there anyway\n", *listen)
 		return 2
 	}
 
 	h, log, err := newHandler(ctx, getenv, stdout)
 	if err != nil {
-		fmt.Fprintf(stderr, "migrate-trigger: %v\n", err)
-		return 1
+		// With -listen, or run by hand, a person reads the message.
+		if *listen != "" || getenv(envRuntimeAPI) == "" {
+			fmt.Fprintf(stderr, "migrate-trigger: %v\n", err)
+			return 1
+		}
+		// Under the Lambda runtime an exit at init would have Lambda answer
+		// Cognito with its own error text: start, and answer every event
+		// with the fixed message instead (runtime.go).
+		log = logging.New(stdout, slog.LevelInfo)
+		log.Error("migrate-trigger cannot start; every event is answered with the unavailable message until this is fixed",
+			slog.String("errorKind", string(migrate.FaultConfiguration)), slog.String("error", err.Error()))
+		failed := &configurationFailure{log: log, metrics: metrics.NewEMF(stdout), problem: err.Error(), now: time.Now}
+		if _, serr := settings.Load(getenv); serr == nil {
+			// The settings are valid: a call failed (STS, Secrets Manager),
+			// and may succeed later.
+			failed.retry = func(ctx context.Context) (lambda.Handler, error) {
+				h, _, err := newHandler(ctx, getenv, stdout)
+				if err != nil {
+					return nil, err
+				}
+				return h, nil
+			}
+		}
+		startRuntime(ctx, failed, log)
+		return 0 // not reached under Lambda: the runtime loop exits the process
 	}
 	if *listen == "" {
-		lambda.StartWithOptions(h, lambda.WithContext(ctx))
-		return 0 // not reached: the runtime loop exits the process
+		startRuntime(ctx, h, log)
+		return 0 // not reached under Lambda: the runtime loop exits the process
 	}
-	if err := serve(ctx, *listen, h, log); err != nil {
+	if err := serve(ctx, *listen, *listenAny, h, log); err != nil {
 		fmt.Fprintf(stderr, "migrate-trigger: %v\n", err)
 		return 1
 	}
 	return 0
 }
+
+// envRuntimeAPI is set by Lambda (and its emulator) for the runtime to
+// reach the Runtime API: it tells the Lambda runtime from a terminal.
+const envRuntimeAPI = "AWS_LAMBDA_RUNTIME_API"
 
 // newHandler builds everything once, before the first event.
 func newHandler(ctx context.Context, getenv func(string) string, logOut io.Writer) (*trigger.Handler, *slog.Logger, error) {
@@ -71,40 +112,41 @@ func newHandler(ctx context.Context, getenv func(string) string, logOut io.Write
 	if err != nil {
 		return nil, nil, err
 	}
-	var level slog.Level
-	_ = level.UnmarshalText([]byte(s.LogLevel)) // validated by settings
-	log := logging.New(logOut, level)
+	log := logging.New(logOut, s.LogLevel)
 
 	base, err := awsconfig.Load(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
+	old := oldPool(s)
 	// Secrets and credentials are fetched now, once, so a broken setting
 	// stops start-up with its name, and the first sign-in does not wait.
 	warm, cancel := context.WithTimeout(ctx, startupTimeout)
 	defer cancel()
-	secret, err := awsconfig.ClientSecret(warm, base, s)
+	secret, err := awsconfig.ClientSecret(warm, base, old)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("%s: %w", settings.EnvOldClientSecretARN, err)
 	}
-	creds := awsconfig.OldPoolCredentials(base, s)
+	creds := awsconfig.OldPoolCredentials(base, old)
 	if s.OldRoleARN != "" {
 		if _, err := creds.Retrieve(warm); err != nil {
 			return nil, nil, fmt.Errorf("%s: cannot assume the role (its trust policy must allow this function's execution role%s): %w",
 				settings.EnvOldRoleARN, externalIDHint(s), err)
 		}
 	}
-	pool := cognito.NewOldPool(awsconfig.OldPoolClient(base, s, creds), s.OldUserPoolID, s.OldClientID, secret)
-	newPool := cognito.NewNewPool(awsconfig.NewPoolClient(base))
-	h := trigger.NewHandler(migrate.New(pool, newPool, s.Rules), log, trigger.WithDeclineMode(s.Decline),
+	pool := cognito.NewOldPool(awsconfig.OldPoolClient(base, old, creds), s.OldUserPoolID, s.OldClientID, secret)
+	newPool := cognito.NewNewPool(awsconfig.NewPoolClient(base), cognito.WithLogger(log))
+	h := trigger.NewHandler(migrate.New(pool, newPool, s.Rules, migrate.WithLookup(s.Lookup)), log, trigger.WithDeclineMode(s.Decline),
 		trigger.WithMetrics(metrics.NewEMF(logOut)))
 	log.Info("migrate-trigger ready",
+		slog.String("version", version.String()),
 		slog.String("oldUserPoolId", s.OldUserPoolID),
 		slog.String("oldRegion", s.OldRegion),
 		slog.Bool("oldEndpointOverridden", s.OldEndpoint != ""),
 		slog.String("oldRoleArn", s.OldRoleARN),
 		slog.Bool("withClientHash", secret != ""),
 		slog.String("declineResponse", string(s.Decline)),
+		slog.String("oldPoolLookup", string(s.Lookup)),
 		slog.String("mfaPolicy", string(s.Rules.MFA)),
 		slog.String("legacySubAttribute", s.Rules.LegacySub),
 		slog.Any("attributeMap", s.Rules.Rename),
@@ -113,6 +155,15 @@ func newHandler(ctx context.Context, getenv func(string) string, logOut io.Write
 		slog.Bool("trustEmail", s.Rules.TrustEmail),
 	)
 	return h, log, nil
+}
+
+// oldPool is how the settings say to reach the old pool.
+func oldPool(s settings.Settings) awsconfig.OldPool {
+	return awsconfig.OldPool{
+		Region: s.OldRegion, Endpoint: s.OldEndpoint,
+		RoleARN: s.OldRoleARN, ExternalID: s.OldExternalID,
+		ClientSecretARN: s.OldClientSecretARN, ClientSecret: s.OldClientSecret.Reveal(),
+	}
 }
 
 // startupTimeout bounds what start-up fetches (client secret, first
@@ -126,14 +177,25 @@ func externalIDHint(s settings.Settings) string {
 	return ""
 }
 
-// serve runs the local invoke server until ctx ends.
-func serve(ctx context.Context, addr string, h lambda.Handler, log *slog.Logger) error {
+// serve runs the local invoke server until ctx ends. Unless anyHost, it
+// listens on a loopback address and serves requests addressed to this
+// machine only (invoke.Handler).
+func serve(ctx context.Context, addr string, anyHost bool, h lambda.Handler, log *slog.Logger) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("-listen %s: %w", addr, err)
 	}
+	// "localhost" could resolve elsewhere: check where it really listens.
+	if !anyHost && !invoke.IsLoopbackAddress(ln.Addr().String()) {
+		_ = ln.Close()
+		return fmt.Errorf("-listen %s: listens on %s, not a loopback address; add -listen-any to allow it", addr, ln.Addr())
+	}
+	var opts []invoke.Option
+	if anyHost {
+		opts = append(opts, invoke.AllowAnyHost())
+	}
 	srv := &http.Server{
-		Handler:           invoke.Handler(h, log),
+		Handler:           invoke.Handler(h, log, opts...),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      invoke.Timeout + 5*time.Second,

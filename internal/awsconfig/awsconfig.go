@@ -1,11 +1,14 @@
-// Package awsconfig builds the AWS clients the function uses, once per
-// process: the SDK's own configuration for everything in the function's
-// account, and a separate one for the old pool (its region, its endpoint).
+// Package awsconfig builds the AWS clients, once per process: the SDK's own
+// configuration for everything in the caller's account, and a separate one
+// for the old pool (its region, its endpoint, an assumed role). It takes
+// plain options, so the function and the operator CLI reach the old pool
+// the same way.
 package awsconfig
 
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -14,6 +17,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -21,8 +25,6 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
-
-	"github.com/cognito-migrate/cognito-migrate/internal/settings"
 )
 
 // Retry policy for old-pool calls. Cognito gives the whole invocation 5
@@ -97,41 +99,83 @@ const (
 	// (minus up to half of it, at random, so containers do not all call STS
 	// at once), so no request is signed with credentials about to expire.
 	RefreshWindow = 5 * time.Minute
+	// RenewTimeout bounds one renewal (AssumeRole, retries included). It
+	// runs under its own deadline, not the sign-in's: a renewal is shared,
+	// and one that hangs must end so the next sign-in can try again.
+	RenewTimeout = 3 * time.Second
+	// RenewWait is how long the sign-in that starts a renewal waits for it
+	// while the current credentials are still good; past it, the sign-in
+	// goes on with them and the renewal finishes in the background.
+	RenewWait = 300 * time.Millisecond
+	// MinValidity: credentials this close to their expiry are not used, so
+	// none expires while a request is on its way.
+	MinValidity = 30 * time.Second
+	// STSResponseTimeout is how long the STS client waits for an answer's
+	// headers before the attempt fails (and is retried within RenewTimeout).
+	STSResponseTimeout = time.Second
 )
 
+// OldPool says how to reach the old user pool. The function fills it from
+// its settings (OLD_USER_POOL_REGION, OLD_USER_POOL_ENDPOINT, OLD_ROLE_ARN,
+// OLD_EXTERNAL_ID, OLD_CLIENT_SECRET_ARN, OLD_CLIENT_SECRET), the CLI from
+// its flags.
+type OldPool struct {
+	// Region is where old-pool calls go and how they are signed.
+	Region string
+	// Endpoint overrides the old pool's endpoint URL; empty means the AWS
+	// endpoint of Region.
+	Endpoint string
+	// RoleARN, when set, is assumed for every old-pool call, with
+	// ExternalID when that is set.
+	RoleARN, ExternalID string
+	// ClientSecretARN is a Secrets Manager secret holding the old app
+	// client's secret; ClientSecret is the secret itself. At most one is set.
+	ClientSecretARN, ClientSecret string
+}
+
 // OldPoolCredentials returns the credentials old-pool calls are signed
-// with: the function's own, or, with OLD_ROLE_ARN, those of the assumed
-// role, cached and refreshed ahead of expiry. STS is called in the
-// function's own account and region (AWS_ENDPOINT_URL_STS applies).
-func OldPoolCredentials(base aws.Config, s settings.Settings) aws.CredentialsProvider {
-	if s.OldRoleARN == "" {
+// with: the caller's own, or, with a role, those of the assumed role,
+// cached and renewed ahead of expiry (see Renewing). STS is called in the
+// caller's own account and region (AWS_ENDPOINT_URL_STS applies), with
+// short response timeouts.
+func OldPoolCredentials(base aws.Config, p OldPool) aws.CredentialsProvider {
+	if p.RoleARN == "" {
 		return base.Credentials
 	}
-	provider := stscreds.NewAssumeRoleProvider(sts.NewFromConfig(base), s.OldRoleARN, func(o *stscreds.AssumeRoleOptions) {
+	client := sts.NewFromConfig(base, func(o *sts.Options) {
+		o.HTTPClient = stsHTTPClient()
+	})
+	provider := stscreds.NewAssumeRoleProvider(client, p.RoleARN, func(o *stscreds.AssumeRoleOptions) {
 		o.RoleSessionName = RoleSessionName
 		o.Duration = RoleDuration
-		if s.OldExternalID != "" {
-			o.ExternalID = aws.String(s.OldExternalID)
+		if p.ExternalID != "" {
+			o.ExternalID = aws.String(p.ExternalID)
 		}
 	})
-	return aws.NewCredentialsCache(provider, func(o *aws.CredentialsCacheOptions) {
-		o.ExpiryWindow = RefreshWindow
-		o.ExpiryWindowJitterFrac = 0.5
+	return NewRenewing(provider, p.RoleARN)
+}
+
+// stsHTTPClient is httpClient with a deadline on STS's answer: a renewal
+// that gets no answer fails its attempt and is retried, rather than waiting
+// for the whole RenewTimeout.
+func stsHTTPClient() *awshttp.BuildableClient {
+	return httpClient().WithTransportOptions(func(t *http.Transport) {
+		t.ResponseHeaderTimeout = STSResponseTimeout
 	})
 }
 
 // OldPoolClient returns the cognito-idp client for the old pool: signed with
-// creds for the old pool's region and sent there, or to
-// OLD_USER_POOL_ENDPOINT when set. AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER,
-// which is about the function's own account and region, does not apply.
-func OldPoolClient(base aws.Config, s settings.Settings, creds aws.CredentialsProvider) *cip.Client {
+// creds for the old pool's region and sent there, or to p.Endpoint when set.
+// AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER, which is about the caller's
+// own account and region, does not apply.
+func OldPoolClient(base aws.Config, p OldPool, creds aws.CredentialsProvider) *cip.Client {
 	cfg := base.Copy()
-	cfg.Region = s.OldRegion
+	cfg.Region = p.Region
 	cfg.Credentials = creds
 	return cip.NewFromConfig(cfg, func(o *cip.Options) {
 		o.BaseEndpoint = nil
-		if s.OldEndpoint != "" {
-			o.BaseEndpoint = aws.String(s.OldEndpoint)
+		if p.Endpoint != "" {
+			o.BaseEndpoint = aws.String(p.Endpoint)
 		}
 	})
 }
@@ -143,21 +187,24 @@ func NewPoolClient(base aws.Config) *cip.Client {
 	return cip.NewFromConfig(base)
 }
 
-// ClientSecret returns the old app client's secret: OLD_CLIENT_SECRET as it
-// is, or the secret stored at OLD_CLIENT_SECRET_ARN (read from Secrets
-// Manager in the secret's own region; AWS_ENDPOINT_URL_SECRETS_MANAGER
-// applies). The stored value is the client secret itself, or a JSON object
-// with a "clientSecret" key. "" when the client has no secret.
-func ClientSecret(ctx context.Context, base aws.Config, s settings.Settings) (string, error) {
-	if s.OldClientSecretARN == "" {
-		return s.OldClientSecret.Reveal(), nil
+// ClientSecret returns the old app client's secret: p.ClientSecret as it
+// is, or the secret stored at p.ClientSecretARN (read from Secrets Manager in
+// the secret's own region; AWS_ENDPOINT_URL_SECRETS_MANAGER applies). The
+// stored value is the client secret itself, or a JSON object with a
+// "clientSecret" key. "" when the client has no secret. Errors never quote
+// the secret; the caller names the setting.
+func ClientSecret(ctx context.Context, base aws.Config, p OldPool) (string, error) {
+	if p.ClientSecretARN == "" {
+		return p.ClientSecret, nil
 	}
 	client := secretsmanager.NewFromConfig(base, func(o *secretsmanager.Options) {
-		o.Region = settings.SecretRegion(s.OldClientSecretARN)
+		if a, err := arn.Parse(p.ClientSecretARN); err == nil {
+			o.Region = a.Region
+		}
 	})
-	out, err := client.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(s.OldClientSecretARN)})
+	out, err := client.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(p.ClientSecretARN)})
 	if err != nil {
-		return "", fmt.Errorf("%s: cannot read the secret (the execution role needs secretsmanager:GetSecretValue on it): %w", settings.EnvOldClientSecretARN, err)
+		return "", fmt.Errorf("cannot read the secret (the execution role needs secretsmanager:GetSecretValue on it): %w", err)
 	}
 	value := aws.ToString(out.SecretString)
 	if strings.HasPrefix(strings.TrimSpace(value), "{") {
@@ -166,12 +213,12 @@ func ClientSecret(ctx context.Context, base aws.Config, s settings.Settings) (st
 		}
 		if err := json.Unmarshal([]byte(value), &fields); err != nil || fields.ClientSecret == "" {
 			// The JSON error could quote the secret: it is not wrapped.
-			return "", fmt.Errorf("%s: the secret is a JSON object without a string \"clientSecret\" key", settings.EnvOldClientSecretARN)
+			return "", errors.New(`the secret is a JSON object without a string "clientSecret" key`)
 		}
 		value = fields.ClientSecret
 	}
 	if value == "" {
-		return "", fmt.Errorf("%s: the secret is empty (store the old app client's secret as the secret string)", settings.EnvOldClientSecretARN)
+		return "", errors.New("the secret is empty (store the old app client's secret as the secret string)")
 	}
 	return value, nil
 }

@@ -9,7 +9,9 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 
+	"github.com/cognito-migrate/cognito-migrate/internal/awserr"
 	"github.com/cognito-migrate/cognito-migrate/internal/cognito"
 	"github.com/cognito-migrate/cognito-migrate/internal/lambdaapi"
 )
@@ -20,23 +22,13 @@ const StatementIDPrefix = "cognito-migrate-"
 
 // triggerOptions are the flags of attach-trigger and detach-trigger.
 type triggerOptions struct {
-	PoolID      string
+	poolOptions
 	FunctionARN string // attach-trigger only
-	DryRun      bool
-	Output      string
-	Region      string
-}
-
-func (o *triggerOptions) commonFlags(fs *flag.FlagSet) {
-	fs.StringVar(&o.PoolID, "user-pool-id", "", "the new user pool's `ID`, e.g. eu-west-1_AbCdEf123 (required)")
-	fs.BoolVar(&o.DryRun, "dry-run", false, "print what would change; change nothing")
-	fs.StringVar(&o.Output, "output", "text", "the result's `FORMAT` on stdout: text (default) or json")
-	fs.StringVar(&o.Region, "region", "", "the pool's `REGION` (default: the AWS SDK's, e.g. AWS_REGION or the profile's)")
 }
 
 func (o *triggerOptions) validate(cmd string, attach bool) error {
-	if o.PoolID == "" {
-		return usagef(cmd, "--user-pool-id is required")
+	if err := o.poolOptions.validate(cmd); err != nil {
+		return err
 	}
 	if attach {
 		if o.FunctionARN == "" {
@@ -46,13 +38,6 @@ func (o *triggerOptions) validate(cmd string, attach bool) error {
 			return usagef(cmd, "--function-arn: %v", err)
 		}
 	}
-	return validateOutput(cmd, o.Output)
-}
-
-func validateOutput(cmd, output string) error {
-	if output != "text" && output != "json" {
-		return usagef(cmd, "--output must be text or json, not %q", output)
-	}
 	return nil
 }
 
@@ -60,7 +45,8 @@ func newAttachTriggerCmd(a *app) *command {
 	opts := &triggerOptions{}
 	fs := flag.NewFlagSet("attach-trigger", flag.ContinueOnError)
 	fs.StringVar(&opts.FunctionARN, "function-arn", "", "the migration function's `ARN`, optionally with a version or alias (required)")
-	opts.commonFlags(fs)
+	opts.register(fs)
+	opts.registerDryRun(fs)
 	c := &command{
 		name:     "attach-trigger",
 		summary:  "set the pool's \"Migrate user\" trigger, changing nothing else",
@@ -70,12 +56,14 @@ Makes the function the NEW pool's "Migrate user" trigger (LambdaConfig.UserMigra
 and makes sure Cognito may invoke it.
 
 UpdateUserPool resets every setting a request leaves out, so this command reads the
-pool (DescribeUserPool), writes every setting back as it was with only
-LambdaConfig.UserMigration changed (UpdateUserPool), and reads the pool again to check
-that nothing else moved. Before that, it reads the function's resource-based policy
-(lambda GetPolicy) and, unless a statement already lets cognito-idp.amazonaws.com
-invoke it for this pool, adds one (lambda AddPermission, statement id
-"cognito-migrate-<pool id>", SourceArn the pool's ARN, SourceAccount its account).
+pool (DescribeUserPool), then reads the function's resource-based policy (lambda
+GetPolicy) and, unless a statement already lets cognito-idp.amazonaws.com invoke it
+for this pool, adds one (lambda AddPermission, statement id "cognito-migrate-<pool
+id>", SourceArn the pool's ARN, SourceAccount its account). It then reads the pool
+again and stops, writing nothing, if any setting changed since the first read; else
+it writes every setting back as it was with only LambdaConfig.UserMigration changed
+(UpdateUserPool) and reads the pool again to check that nothing else moved. A change
+someone makes between that last read and the write is still overwritten.
 
 Already attached to the same ARN: says so and leaves the pool alone (a missing
 permission is still added). --dry-run prints the same plan and changes nothing.`,
@@ -100,15 +88,18 @@ Exit status: 0 done (or nothing to do), 1 failed, 2 usage error.`,
 func newDetachTriggerCmd(a *app) *command {
 	opts := &triggerOptions{}
 	fs := flag.NewFlagSet("detach-trigger", flag.ContinueOnError)
-	opts.commonFlags(fs)
+	opts.register(fs)
+	opts.registerDryRun(fs)
 	c := &command{
 		name:     "detach-trigger",
 		summary:  "remove the pool's \"Migrate user\" trigger, changing nothing else",
 		synopsis: "--user-pool-id ID [--dry-run] [--output text|json] [--region REGION]",
 		description: `
 Removes the NEW pool's "Migrate user" trigger (LambdaConfig.UserMigration) with the
-same read-modify-write as attach-trigger: every other setting, the other triggers
-included, is written back as it was, and the pool is read again to check.
+same read-modify-write as attach-trigger: the pool is read, read again just before
+writing (the command stops if anything changed in between), every other setting, the
+other triggers included, is written back as it was, and the pool is read again to
+check.
 
 The function's invoke permission is left in place (the command says how to remove
 it). No trigger attached: says so and changes nothing. --dry-run prints the plan and
@@ -187,10 +178,7 @@ func (r *triggerResult) setError(e *errorResult) { r.Error = e }
 // The result reports what was done even when err is not nil.
 func runTrigger(ctx context.Context, a *app, cmd string, o *triggerOptions, attach bool) (*triggerResult, error) {
 	res := &triggerResult{Command: cmd, DryRun: o.DryRun, UserPoolID: o.PoolID, Warnings: []string{}}
-	api, region, err := a.clients.Cognito(ctx, o.Region)
-	if errors.Is(err, errNoRegion) {
-		return res, usagef(cmd, "no AWS region: pass --region%s or set AWS_REGION", regionGuess(o.PoolID))
-	}
+	api, region, err := a.adminAPI(ctx, cmd, &o.poolOptions)
 	if err != nil {
 		return res, err
 	}
@@ -223,7 +211,17 @@ func runTrigger(ctx context.Context, a *app, cmd string, o *triggerOptions, atta
 	if before == want || o.DryRun {
 		return res, nil
 	}
-	in := cognito.UpdateUserPoolInput(pool)
+	// UpdateUserPool writes every setting: read them again, after the
+	// permission work, so that what is written is what was checked. A change
+	// made between this read and the write is still overwritten (docs/cli.md).
+	latest, err := admin.UserPool(ctx, o.PoolID)
+	if err != nil {
+		return res, withHint(err, "Nothing was written: reading the pool again, just before writing, failed.")
+	}
+	if changed := changedMembers(pool, latest, "LastModifiedDate", "EstimatedNumberOfUsers"); len(changed) > 0 {
+		return res, &changedError{what: "user pool " + o.PoolID, fields: changed}
+	}
+	in := cognito.UpdateUserPoolInput(latest)
 	cognito.SetUserMigration(in, want)
 	if err := admin.UpdateUserPool(ctx, in, res.UserPoolARN); err != nil {
 		return res, err
@@ -263,7 +261,7 @@ func ensurePermission(ctx context.Context, a *app, res *triggerResult, o *trigge
 			fn.Account, poolARN.account, grant.CLICommand())
 	}
 
-	lambdaAPI, err := a.clients.Lambda(ctx, fn.Region)
+	lambdaAPI, err := a.permissionAPI(ctx, &o.poolOptions, fn.Region)
 	if err != nil {
 		return err
 	}
@@ -282,7 +280,7 @@ func ensurePermission(ctx context.Context, a *app, res *triggerResult, o *trigge
 		perm.Status = permissionMissing
 	default:
 		err := grant.Add(ctx, lambdaAPI, status.RevisionID)
-		if errors.Is(err, lambdaapi.ErrStatementIDTaken) {
+		if errors.Is(err, awserr.ErrConflict) {
 			// The SDK retries a call whose answer was lost, so the statement
 			// may be our own first attempt's: look again before failing.
 			if again, checkErr := grant.Check(ctx, lambdaAPI); checkErr == nil && again.Allowed && again.StatementID == grant.StatementID {
@@ -304,7 +302,7 @@ func permissionHint(err error, crossAccount string, g lambdaapi.Grant) error {
 	switch {
 	case crossAccount != "":
 		return withHint(err, "%s", crossAccount)
-	case errors.Is(err, lambdaapi.ErrAccessDenied):
+	case errors.Is(err, awserr.ErrAccessDenied):
 		return withHint(err, "Or have someone who may run:\n  %s", g.CLICommand())
 	}
 	return err
@@ -313,7 +311,7 @@ func permissionHint(err error, crossAccount string, g lambdaapi.Grant) error {
 // poolNotFoundHint adds, to a pool that was not found, the region the pool
 // ID points at when it is not the one used.
 func poolNotFoundHint(err error, poolID, region string) error {
-	if !errors.Is(err, cognito.ErrNotFound) {
+	if !errors.Is(err, awserr.ErrNotFound) {
 		return err
 	}
 	if guess, _, ok := strings.Cut(poolID, "_"); ok && guess != region {
@@ -322,23 +320,16 @@ func poolNotFoundHint(err error, poolID, region string) error {
 	return withHint(err, "No user pool %s in region %s (account of the current credentials).", poolID, region)
 }
 
-func regionGuess(poolID string) string {
-	if guess, _, ok := strings.Cut(poolID, "_"); ok {
-		return " " + guess
-	}
-	return ""
-}
-
 type poolARNParts struct{ region, account string }
 
 // parsePoolARN reads a user pool ARN,
 // arn:PARTITION:cognito-idp:REGION:ACCOUNT:userpool/ID.
-func parsePoolARN(arn string) (poolARNParts, error) {
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "cognito-idp" || !strings.HasPrefix(parts[5], "userpool/") {
-		return poolARNParts{}, failf("DescribeUserPool returned %q, which is not a user pool ARN", arn)
+func parsePoolARN(s string) (poolARNParts, error) {
+	a, err := arn.Parse(s)
+	if err != nil || a.Service != "cognito-idp" || !strings.HasPrefix(a.Resource, "userpool/") {
+		return poolARNParts{}, failf("DescribeUserPool returned %q, which is not a user pool ARN", s)
 	}
-	return poolARNParts{region: parts[3], account: parts[4]}, nil
+	return poolARNParts{region: a.Region, account: a.AccountID}, nil
 }
 
 func optional(s string) *string {

@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"reflect"
-	"regexp"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
-	"github.com/aws/smithy-go"
+
+	"github.com/cognito-migrate/cognito-migrate/internal/awserr"
 )
 
 // AdminAPI is the part of the cognito-idp client the operator CLI uses on
@@ -25,7 +25,8 @@ type AdminAPI interface {
 // Admin reads and writes the new pool's configuration for the operator CLI.
 //
 // UpdateUserPool and UpdateUserPoolClient reset every setting the request
-// leaves out to its default (docs/cognito-behaviour.md §4.2), so a change is always a
+// leaves out to its default (https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_UpdateUserPool.html:
+// "If you don't provide a value for an attribute, Amazon Cognito sets it to its default value"), so a change is always a
 // read-modify-write: describe, build the update from the whole description
 // with UpdateUserPoolInput or UpdateUserPoolClientInput, change one thing,
 // update.
@@ -43,7 +44,7 @@ func (a *Admin) UserPool(ctx context.Context, poolID string) (*types.UserPoolTyp
 		return nil, callError("DescribeUserPool", poolID, err)
 	}
 	if out.UserPool == nil {
-		return nil, &CallError{Action: "cognito-idp:DescribeUserPool", Resource: poolID, err: errors.New("answer has no UserPool")}
+		return nil, callError("DescribeUserPool", poolID, errors.New("answer has no UserPool"))
 	}
 	return out.UserPool, nil
 }
@@ -68,7 +69,7 @@ func (a *Admin) UserPoolClient(ctx context.Context, poolID, clientID string) (*t
 		return nil, callError("DescribeUserPoolClient", poolID, err)
 	}
 	if out.UserPoolClient == nil {
-		return nil, &CallError{Action: "cognito-idp:DescribeUserPoolClient", Resource: poolID, err: errors.New("answer has no UserPoolClient")}
+		return nil, callError("DescribeUserPoolClient", poolID, errors.New("answer has no UserPoolClient"))
 	}
 	return out.UserPoolClient, nil
 }
@@ -271,72 +272,7 @@ func empty(v reflect.Value) bool {
 	return v.IsZero()
 }
 
-// Kinds of failed cognito-idp calls, for errors.Is.
-var (
-	// ErrAccessDenied: IAM does not allow the caller the action.
-	ErrAccessDenied = errors.New("access denied")
-	// ErrNotFound: no such pool or app client (in this region).
-	ErrNotFound = errors.New("not found")
-	// ErrInvalidParameter: Cognito refused the request's content.
-	ErrInvalidParameter = errors.New("invalid parameter")
-	// ErrImportInProgress: a user import job runs; the pool cannot change.
-	ErrImportInProgress = errors.New("user import in progress")
-	// ErrCredentials: the request's credentials are invalid or expired.
-	ErrCredentials = errors.New("invalid or expired credentials")
-	// ErrThrottled: too many requests, even after the SDK's retries.
-	ErrThrottled = errors.New("throttled")
-)
-
-// CallError is a failed cognito-idp call of the operator CLI.
-type CallError struct {
-	// Action is the IAM action of the call, e.g. "cognito-idp:UpdateUserPool".
-	Action string
-	// Resource is what the call was on: the pool's ARN when AWS's message
-	// names it or the caller knew it, otherwise the pool ID.
-	Resource string
-	// Code and Message are AWS's error code and message, when AWS answered.
-	Code, Message string
-
-	kind error
-	err  error
-}
-
-func (e *CallError) Error() string { return e.Action + ": " + e.err.Error() }
-
-// Unwrap returns the kind (ErrAccessDenied, ...) and the SDK's error.
-func (e *CallError) Unwrap() []error {
-	if e.kind == nil {
-		return []error{e.err}
-	}
-	return []error{e.kind, e.err}
-}
-
-// resourceInMessage finds the resource of an IAM denial: "User: ... is not
-// authorized to perform: cognito-idp:X on resource: arn:... because ...".
-var resourceInMessage = regexp.MustCompile(`on resource: (arn:[^\s]+)`)
-
-var errorKinds = map[string]error{
-	"AccessDeniedException":         ErrAccessDenied,
-	"ResourceNotFoundException":     ErrNotFound,
-	"InvalidParameterException":     ErrInvalidParameter,
-	"UserImportInProgressException": ErrImportInProgress,
-	"UnrecognizedClientException":   ErrCredentials,
-	"InvalidSignatureException":     ErrCredentials,
-	"ExpiredTokenException":         ErrCredentials,
-	"InvalidClientTokenId":          ErrCredentials,
-	"TooManyRequestsException":      ErrThrottled,
-	"ThrottlingException":           ErrThrottled,
-}
-
+// callError wraps a failed cognito-idp call op on resource.
 func callError(op, resource string, err error) error {
-	e := &CallError{Action: "cognito-idp:" + op, Resource: resource, err: err}
-	var apiErr smithy.APIError
-	if errors.As(err, &apiErr) {
-		e.Code, e.Message = apiErr.ErrorCode(), apiErr.ErrorMessage()
-		e.kind = errorKinds[e.Code]
-		if m := resourceInMessage.FindStringSubmatch(e.Message); m != nil {
-			e.Resource = m[1]
-		}
-	}
-	return e
+	return awserr.Wrap("cognito-idp:"+op, resource, err)
 }

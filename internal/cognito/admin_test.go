@@ -1,7 +1,6 @@
 package cognito
 
 import (
-	"errors"
 	"reflect"
 	"testing"
 	"time"
@@ -9,7 +8,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
-	"github.com/aws/smithy-go"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -223,42 +221,6 @@ func TestChangedFields(t *testing.T) {
 			tt.change(after)
 			if diff := cmp.Diff(tt.want, ChangedFields(base(), after)); diff != "" {
 				t.Errorf("ChangedFields (-want +got):\n%s", diff)
-			}
-		})
-	}
-}
-
-func TestCallErrorKinds(t *testing.T) {
-	const denial = "User: arn:aws:iam::111122223333:user/ops is not authorized to perform: cognito-idp:UpdateUserPool on resource: arn:aws:cognito-idp:eu-west-1:111122223333:userpool/eu-west-1_X because no identity-based policy allows the cognito-idp:UpdateUserPool action"
-	tests := []struct {
-		name         string
-		err          error
-		wantKind     error
-		wantResource string
-	}{
-		{"denied: resource from the message", &smithy.GenericAPIError{Code: "AccessDeniedException", Message: denial}, ErrAccessDenied,
-			"arn:aws:cognito-idp:eu-west-1:111122223333:userpool/eu-west-1_X"},
-		{"not found", &smithy.GenericAPIError{Code: "ResourceNotFoundException", Message: "User pool eu-west-1_X does not exist."}, ErrNotFound, "eu-west-1_X"},
-		{"import running", &smithy.GenericAPIError{Code: "UserImportInProgressException"}, ErrImportInProgress, "eu-west-1_X"},
-		{"expired credentials", &smithy.GenericAPIError{Code: "ExpiredTokenException"}, ErrCredentials, "eu-west-1_X"},
-		{"unknown code", &smithy.GenericAPIError{Code: "SomethingNewException"}, nil, "eu-west-1_X"},
-		{"no answer", errors.New("dial tcp: connection refused"), nil, "eu-west-1_X"},
-	}
-	kinds := []error{ErrAccessDenied, ErrNotFound, ErrInvalidParameter, ErrImportInProgress, ErrCredentials, ErrThrottled}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			err := callError("UpdateUserPool", "eu-west-1_X", tt.err)
-			for _, k := range kinds {
-				if got := errors.Is(err, k); got != (k == tt.wantKind) {
-					t.Errorf("errors.Is(%v, %v) = %v", err, k, got)
-				}
-			}
-			if !errors.Is(err, tt.err) {
-				t.Errorf("error %v does not wrap the SDK's", err)
-			}
-			var ce *CallError
-			if !errors.As(err, &ce) || ce.Action != "cognito-idp:UpdateUserPool" || ce.Resource != tt.wantResource {
-				t.Errorf("CallError = %+v, want action cognito-idp:UpdateUserPool on %s", ce, tt.wantResource)
 			}
 		})
 	}

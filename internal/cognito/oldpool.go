@@ -13,11 +13,11 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/cognito-migrate/cognito-migrate/internal/awserr"
 	"github.com/cognito-migrate/cognito-migrate/internal/migrate"
 )
 
@@ -63,7 +63,7 @@ func (p *OldPool) SignIn(ctx context.Context, username, password string) (migrat
 		AuthParameters: params,
 	})
 	if err != nil {
-		return migrate.SignIn{}, fmt.Errorf("admin initiate auth: %w", outcome(err))
+		return migrate.SignIn{}, fmt.Errorf("admin initiate auth: %w", outcome("cognito-idp:AdminInitiateAuth", err))
 	}
 	switch {
 	case out.ChallengeName != "":
@@ -82,7 +82,7 @@ func (p *OldPool) GetUser(ctx context.Context, username string) (migrate.User, e
 		Username:   aws.String(username),
 	})
 	if err != nil {
-		return migrate.User{}, fmt.Errorf("admin get user: %w", outcome(err))
+		return migrate.User{}, fmt.Errorf("admin get user: %w", outcome("cognito-idp:AdminGetUser", err))
 	}
 	attrs := make(map[string]string, len(out.UserAttributes))
 	for _, a := range out.UserAttributes {
@@ -128,10 +128,10 @@ type refusal struct {
 func (r *refusal) Error() string { return r.outcome.Error() + ": " + r.message }
 func (r *refusal) Unwrap() error { return r.outcome }
 
-// outcome maps a cognito-idp error onto migrate's outcomes. Errors that are
-// not about the user (throttling, network, configuration) come back as they
-// are: they are faults, and Kind names them.
-func outcome(err error) error {
+// outcome maps a cognito-idp error of action onto migrate's outcomes.
+// Errors that are not about the user (throttling, network, configuration)
+// come back as classified faults (*migrate.Fault).
+func outcome(action string, err error) error {
 	var (
 		notAuthorized *types.NotAuthorizedException
 		notFound      *types.UserNotFoundException
@@ -143,7 +143,7 @@ func outcome(err error) error {
 	case errors.As(err, &notAuthorized):
 		msg := notAuthorized.ErrorMessage()
 		if secretProblem(msg) {
-			return &configError{err: err}
+			return &migrate.Fault{Kind: migrate.FaultConfiguration, Err: awserr.Wrap("cognito-idp:AdminInitiateAuth", "", err)}
 		}
 		return &refusal{migrate.ErrBadCredentials, msg}
 	case errors.As(err, &notFound):
@@ -159,7 +159,7 @@ func outcome(err error) error {
 		// jagregory/cognito-local#314): refusing migrates nobody.
 		return &refusal{migrate.ErrBadCredentials, apiErr.ErrorMessage()}
 	}
-	return err
+	return awserr.Fault(awserr.Wrap(action, "", err))
 }
 
 // secretProblem reports whether a NotAuthorizedException is about the app
@@ -171,56 +171,4 @@ func secretProblem(msg string) bool {
 	m := strings.ToLower(msg)
 	return strings.Contains(m, "secret hash") || strings.Contains(m, "secret_hash") ||
 		strings.Contains(m, "configured for secret") || strings.Contains(m, "configured with secret")
-}
-
-// configError marks an old-pool error caused by our configuration.
-type configError struct{ err error }
-
-func (e *configError) Error() string { return "configuration: " + e.err.Error() }
-func (e *configError) Unwrap() error { return e.err }
-
-// Fault kinds, for logs and metrics.
-const (
-	KindTimeout       = "timeout"
-	KindThrottled     = "throttled"
-	KindConfiguration = "configuration"
-	KindUnavailable   = "unavailable"
-	KindUnknown       = "unknown"
-)
-
-// Kind classifies a fault for logs and metrics.
-func Kind(err error) string {
-	var cfg *configError
-	var rules *migrate.ConfigError
-	if errors.As(err, &cfg) || errors.As(err, &rules) {
-		return KindConfiguration
-	}
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-		return KindTimeout
-	}
-	var apiErr smithy.APIError
-	if errors.As(err, &apiErr) {
-		switch apiErr.ErrorCode() {
-		case "TooManyRequestsException", "LimitExceededException", "ThrottlingException":
-			return KindThrottled
-		case "ResourceNotFoundException", "InvalidParameterException", "AccessDeniedException",
-			"UnrecognizedClientException", "InvalidSignatureException", "ExpiredTokenException",
-			"InvalidUserPoolConfigurationException", "NotAuthorizedException":
-			return KindConfiguration
-		case "InternalErrorException", "ServiceUnavailable", "InternalFailure":
-			return KindUnavailable
-		}
-		// A 5xx without an AWS error code (a load balancer, a proxy in front
-		// of a VPC endpoint) reaches us as "UnknownError".
-		var resp *awshttp.ResponseError
-		if errors.As(err, &resp) && resp.HTTPStatusCode() >= 500 {
-			return KindUnavailable
-		}
-		return KindUnknown
-	}
-	var timeout interface{ Timeout() bool }
-	if errors.As(err, &timeout) && timeout.Timeout() {
-		return KindTimeout
-	}
-	return KindUnavailable
 }

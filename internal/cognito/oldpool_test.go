@@ -149,8 +149,8 @@ func TestSignInWithClientSecret(t *testing.T) {
 			if err == nil || errors.Is(err, migrate.ErrBadCredentials) {
 				t.Fatalf("SignIn() error = %v, want a fault", err)
 			}
-			if k := cognito.Kind(err); k != cognito.KindConfiguration {
-				t.Errorf("Kind() = %q, want %q", k, cognito.KindConfiguration)
+			if k := migrate.KindOf(err); k != migrate.FaultConfiguration {
+				t.Errorf("Kind() = %q, want %q", k, migrate.FaultConfiguration)
 			}
 			if strings.Contains(err.Error(), secret) || strings.Contains(err.Error(), password) {
 				t.Errorf("error holds a secret: %v", err)
@@ -163,15 +163,15 @@ func TestFaults(t *testing.T) {
 	tests := []struct {
 		name      string
 		fault     cognitotest.Fault
-		wantKind  string
+		wantKind  migrate.FaultKind
 		wantCalls int
 	}{
-		{"throttled, every retry", cognitotest.Fault{ErrorType: "TooManyRequestsException", Message: "Rate exceeded", Status: 400}, cognito.KindThrottled, awsconfig.MaxAttempts},
-		{"internal error", cognitotest.Fault{ErrorType: "InternalErrorException", Message: "boom", Status: 500}, cognito.KindUnavailable, awsconfig.MaxAttempts},
-		{"connection reset", cognitotest.Fault{ResetConn: true}, cognito.KindUnavailable, awsconfig.MaxAttempts},
-		{"malformed JSON", cognitotest.Fault{RawBody: `{"AuthenticationResult": {`, Status: 200}, cognito.KindUnavailable, 1},
-		{"access denied", cognitotest.Fault{ErrorType: "AccessDeniedException", Message: "not authorized to perform cognito-idp:AdminInitiateAuth", Status: 400}, cognito.KindConfiguration, 1},
-		{"pool gone", cognitotest.Fault{ErrorType: "ResourceNotFoundException", Message: "User pool does not exist.", Status: 400}, cognito.KindConfiguration, 1},
+		{"throttled, every retry", cognitotest.Fault{ErrorType: "TooManyRequestsException", Message: "Rate exceeded", Status: 400}, migrate.FaultThrottled, awsconfig.MaxAttempts},
+		{"internal error", cognitotest.Fault{ErrorType: "InternalErrorException", Message: "boom", Status: 500}, migrate.FaultUnavailable, awsconfig.MaxAttempts},
+		{"connection reset", cognitotest.Fault{ResetConn: true}, migrate.FaultUnavailable, awsconfig.MaxAttempts},
+		{"malformed JSON", cognitotest.Fault{RawBody: `{"AuthenticationResult": {`, Status: 200}, migrate.FaultUnavailable, 1},
+		{"access denied", cognitotest.Fault{ErrorType: "AccessDeniedException", Message: "not authorized to perform cognito-idp:AdminInitiateAuth", Status: 400}, migrate.FaultConfiguration, 1},
+		{"pool gone", cognitotest.Fault{ErrorType: "ResourceNotFoundException", Message: "User pool does not exist.", Status: 400}, migrate.FaultConfiguration, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -186,7 +186,7 @@ func TestFaults(t *testing.T) {
 			if err == nil {
 				t.Fatal("SignIn() succeeded, want a fault")
 			}
-			if k := cognito.Kind(err); k != tt.wantKind {
+			if k := migrate.KindOf(err); k != tt.wantKind {
 				t.Errorf("Kind(%v) = %q, want %q", err, k, tt.wantKind)
 			}
 			if n := f.CallCount("AdminInitiateAuth"); n != tt.wantCalls {
@@ -210,8 +210,8 @@ func TestHangEndsAtTheDeadline(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	_, err := p.SignIn(ctx, "alice", password)
-	if k := cognito.Kind(err); k != cognito.KindTimeout {
-		t.Errorf("Kind(%v) = %q, want %q", err, k, cognito.KindTimeout)
+	if k := migrate.KindOf(err); k != migrate.FaultTimeout {
+		t.Errorf("Kind(%v) = %q, want %q", err, k, migrate.FaultTimeout)
 	}
 }
 
@@ -253,8 +253,8 @@ func TestGetUserMFA(t *testing.T) {
 
 func TestRulesErrorsAreConfigurationFaults(t *testing.T) {
 	err := fmt.Errorf("decide: %w", &migrate.ConfigError{Setting: "LEGACY_SUB_ATTRIBUTE", Problem: "missing"})
-	if k := cognito.Kind(err); k != cognito.KindConfiguration {
-		t.Errorf("Kind() = %q, want %q", k, cognito.KindConfiguration)
+	if k := migrate.KindOf(err); k != migrate.FaultConfiguration {
+		t.Errorf("Kind() = %q, want %q", k, migrate.FaultConfiguration)
 	}
 }
 

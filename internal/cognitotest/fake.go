@@ -47,10 +47,12 @@ type Fake struct {
 	mu      sync.Mutex
 	pools   map[string]*poolState
 	admin   adminState           // pool and client descriptions (admin_ops.go)
+	list    listState            // rate limits, short pages, MFA configurations (list_ops.go)
 	clients map[string]AppClient // client IDs are unique across pools, as in Cognito
 	calls   []Call
 	faults  map[string]*Fault
 	latency time.Duration
+	imports importJobs // import jobs and groups (importjobs.go)
 
 	// received, when set before the first request, is called with the name of
 	// each operation once it is recorded; tests use it to synchronise.
@@ -396,9 +398,28 @@ var operations = map[string]operation{
 	"UpdateUserPool":         (*Fake).updateUserPool,
 	"DescribeUserPoolClient": (*Fake).describeUserPoolClient,
 	"UpdateUserPoolClient":   (*Fake).updateUserPoolClient,
+
+	"GetCSVHeader":          (*Fake).getCSVHeader,
+	"CreateUserImportJob":   (*Fake).createUserImportJob,
+	"StartUserImportJob":    (*Fake).startUserImportJob,
+	"DescribeUserImportJob": (*Fake).describeUserImportJob,
+	"ListUserImportJobs":    (*Fake).listUserImportJobs,
+	"StopUserImportJob":     (*Fake).stopUserImportJob,
+	"AdminDisableUser":      (*Fake).adminDisableUser,
+	"AdminAddUserToGroup":   (*Fake).adminAddUserToGroup,
+	"GetGroup":              (*Fake).getGroup,
+	"CreateGroup":           (*Fake).createGroup,
+
+	"ListUsers":            limited("ListUsers", (*Fake).listUsers),
+	"ListUserPoolClients":  limited("ListUserPoolClients", (*Fake).listUserPoolClients),
+	"GetUserPoolMfaConfig": limited("GetUserPoolMfaConfig", (*Fake).getUserPoolMfaConfig),
 }
 
 func (f *Fake) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, uploadPath) {
+		f.serveUpload(w, r) // a pre-signed import URL (importjobs.go)
+		return
+	}
 	body, _ := io.ReadAll(r.Body)
 	op, known := strings.CutPrefix(r.Header.Get("X-Amz-Target"), targetPrefix)
 

@@ -31,6 +31,7 @@ func Start(opts ServerOptions) (*Fake, error) {
 		clients: make(map[string]AppClient),
 		faults:  make(map[string]*Fault),
 		admin:   newAdminState(),
+		list:    newListState(),
 	}
 	f.srv = &httptest.Server{
 		Listener: l,

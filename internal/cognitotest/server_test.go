@@ -83,5 +83,3 @@ func TestFakesDoNotShareDescriptions(t *testing.T) {
 		t.Fatalf("second Fake's DescribeUserPool() error = %v, want ResourceNotFoundException", err)
 	}
 }
-
-func noRetry(o *cip.Options) { o.RetryMaxAttempts = 1 }

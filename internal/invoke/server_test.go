@@ -111,3 +111,96 @@ func TestInvokeAPI(t *testing.T) {
 		}
 	})
 }
+
+// The server has no authentication: a web page the operator visits must not
+// reach it, neither directly (it sends Origin) nor through a DNS name that
+// its attacker re-points at 127.0.0.1 (the Host is then that name).
+func TestThisMachineOnly(t *testing.T) {
+	srv := httptest.NewServer(invoke.Handler(&echo{}, slog.New(slog.DiscardHandler)))
+	defer srv.Close()
+	port := srv.URL[strings.LastIndex(srv.URL, ":")+1:]
+	path := "/2015-03-31/functions/migrate/invocations"
+
+	tests := []struct {
+		name       string
+		host       string
+		origin     string
+		wantStatus int
+	}{
+		{"loopback IPv4", "127.0.0.1:" + port, "", 200},
+		{"other loopback IPv4", "127.0.0.2:" + port, "", 200},
+		{"loopback IPv6", "[::1]:" + port, "", 200},
+		{"localhost", "localhost:" + port, "", 200},
+		{"localhost in capitals, no port", "LOCALHOST", "", 200},
+		{"a browser page on this machine", "127.0.0.1:" + port, "http://127.0.0.1:8080", 403},
+		{"an empty Origin is still a browser", "127.0.0.1:" + port, "null", 403},
+		{"DNS rebinding: a public name", "attacker.example:" + port, "", 403},
+		{"a name ending in localhost", "evil.localhost.example:" + port, "", 403},
+		{"a LAN address", "192.168.1.10:" + port, "", 403},
+		{"an unspecified address", "0.0.0.0:" + port, "", 403},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, err := http.NewRequest(http.MethodPost, srv.URL+path, strings.NewReader(`{"a":1}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Host = tt.host
+			if tt.origin != "" {
+				req.Header.Set("Origin", tt.origin)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			body, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != tt.wantStatus {
+				t.Fatalf("Host %q Origin %q: status %d (%s), want %d", tt.host, tt.origin, resp.StatusCode, body, tt.wantStatus)
+			}
+			if tt.wantStatus == 403 {
+				if resp.Header.Get("X-Amzn-Errortype") != "AccessDeniedException" || !strings.Contains(string(body), "this machine only") {
+					t.Errorf("refusal = %v %s, want AccessDeniedException saying why", resp.Header, body)
+				}
+				if strings.Contains(string(body), "attacker") {
+					t.Errorf("refusal echoes the Host: %s", body)
+				}
+			}
+		})
+	}
+
+	t.Run("AllowAnyHost lets other hosts in, never browsers", func(t *testing.T) {
+		anyHost := httptest.NewServer(invoke.Handler(&echo{}, slog.New(slog.DiscardHandler), invoke.AllowAnyHost()))
+		defer anyHost.Close()
+		for _, tt := range []struct {
+			host, origin string
+			want         int
+		}{{"192.168.1.10:9000", "", 200}, {"trigger.internal", "", 200}, {"192.168.1.10:9000", "http://evil.example", 403}} {
+			req, _ := http.NewRequest(http.MethodPost, anyHost.URL+path, strings.NewReader(`{}`))
+			req.Host = tt.host
+			if tt.origin != "" {
+				req.Header.Set("Origin", tt.origin)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tt.want {
+				t.Errorf("Host %q Origin %q: status %d, want %d", tt.host, tt.origin, resp.StatusCode, tt.want)
+			}
+		}
+	})
+}
+
+func TestLoopbackAddress(t *testing.T) {
+	for addr, want := range map[string]bool{
+		"127.0.0.1:9000": true, "127.0.0.1:0": true, "[::1]:9000": true, "localhost:9000": true, "LocalHost:1": true,
+		":9000": false, "0.0.0.0:9000": false, "[::]:9000": false, "192.168.1.10:9000": false,
+		"example.com:9000": false, "localhost.example.com:9000": false, "no-port": false,
+	} {
+		if got := invoke.IsLoopbackAddress(addr); got != want {
+			t.Errorf("IsLoopbackAddress(%q) = %v, want %v", addr, got, want)
+		}
+	}
+}

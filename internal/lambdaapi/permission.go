@@ -12,8 +12,11 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/smithy-go"
+
+	"github.com/cognito-migrate/cognito-migrate/internal/awserr"
 )
 
 // API is the part of the Lambda client this package uses.
@@ -33,7 +36,7 @@ const (
 // CognitoPrincipal may call InvokeAction on the function, when the call
 // comes from the pool (AWS:SourceArn) in the pool's account
 // (AWS:SourceAccount), as the Cognito developer guide's example policy has it
-// (docs/cognito-behaviour.md §4.3).
+// (https://docs.aws.amazon.com/cognito/latest/developerguide/cognito-user-pools-working-with-lambda-triggers.html).
 type Grant struct {
 	// FunctionARN is the function, as attached to the pool; with a version
 	// or alias qualifier the policy is that version's or alias's.
@@ -84,7 +87,8 @@ func (g Grant) Check(ctx context.Context, api API) (Status, error) {
 }
 
 // Add adds the statement (AddPermission). revisionID is Check's: when the
-// policy changed in between, Lambda refuses and Add returns ErrPolicyChanged.
+// policy changed in between, Lambda refuses and Add returns an error that
+// is awserr.ErrPreconditionFailed.
 func (g Grant) Add(ctx context.Context, api API, revisionID string) error {
 	in := &lambda.AddPermissionInput{
 		FunctionName:  aws.String(g.FunctionARN),
@@ -110,68 +114,18 @@ func (g Grant) CLICommand() string {
 		g.FunctionARN, g.StatementID, InvokeAction, CognitoPrincipal, g.SourceARN, g.SourceAccount)
 }
 
-// Kinds of failed Lambda calls, for errors.Is.
-var (
-	// ErrAccessDenied: IAM does not allow the caller the action.
-	ErrAccessDenied = errors.New("access denied")
-	// ErrFunctionNotFound: no such function (or version, or alias).
-	ErrFunctionNotFound = errors.New("function not found")
-	// ErrStatementIDTaken: the policy has a statement with the same Sid
-	// that does not allow the grant.
-	ErrStatementIDTaken = errors.New("statement id already in use")
-	// ErrPolicyChanged: the policy changed between GetPolicy and
-	// AddPermission.
-	ErrPolicyChanged = errors.New("policy changed meanwhile")
-	// ErrCredentials: the request's credentials are invalid or expired.
-	ErrCredentials = errors.New("invalid or expired credentials")
-)
-
-var errorKinds = map[string]error{
-	"AccessDeniedException":       ErrAccessDenied,
-	"ResourceNotFoundException":   ErrFunctionNotFound,
-	"ResourceConflictException":   ErrStatementIDTaken,
-	"PreconditionFailedException": ErrPolicyChanged,
-	"UnrecognizedClientException": ErrCredentials,
-	"InvalidSignatureException":   ErrCredentials,
-	"ExpiredTokenException":       ErrCredentials,
-}
-
-// CallError is a failed Lambda call.
-type CallError struct {
-	// Action is the IAM action of the call, e.g. "lambda:AddPermission".
-	Action string
-	// Resource is the function's ARN.
-	Resource string
-	// Code and Message are AWS's error code and message, when AWS answered.
-	Code, Message string
-
-	kind error
-	err  error
-}
-
-func (e *CallError) Error() string { return e.Action + ": " + e.err.Error() }
-
-// Unwrap returns the kind (ErrAccessDenied, ...) and the SDK's error.
-func (e *CallError) Unwrap() []error {
-	if e.kind == nil {
-		return []error{e.err}
-	}
-	return []error{e.kind, e.err}
-}
-
+// callError wraps a failed Lambda call op on function.
 func callError(op, function string, err error) error {
-	e := &CallError{Action: "lambda:" + op, Resource: function, err: err}
-	var apiErr smithy.APIError
-	if errors.As(err, &apiErr) {
-		e.Code, e.Message = apiErr.ErrorCode(), apiErr.ErrorMessage()
-		e.kind = errorKinds[e.Code]
-	}
-	return e
+	return awserr.Wrap("lambda:"+op, function, err)
 }
 
-// functionARN matches a Lambda function ARN, with an optional version or
-// alias qualifier.
-var functionARN = regexp.MustCompile(`^arn:(aws[a-zA-Z-]*):lambda:([a-z0-9-]+):(\d{12}):function:([a-zA-Z0-9-_]{1,64})(?::(\$LATEST|[a-zA-Z0-9-_]+))?$`)
+// functionName is a Lambda function name, and qualifier a version or an
+// alias (https://docs.aws.amazon.com/lambda/latest/api/API_GetFunction.html).
+var (
+	functionName = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,64}$`)
+	qualifier    = regexp.MustCompile(`^(\$LATEST|[a-zA-Z0-9_-]{1,128})$`)
+	accountID    = regexp.MustCompile(`^\d{12}$`)
+)
 
 // FunctionARN is a parsed function ARN.
 type FunctionARN struct {
@@ -182,9 +136,12 @@ type FunctionARN struct {
 // "arn:aws:lambda:eu-west-1:111122223333:function:cognito-migrate" or, with
 // an alias, "...:function:cognito-migrate:live".
 func ParseFunctionARN(s string) (FunctionARN, error) {
-	m := functionARN.FindStringSubmatch(s)
-	if m == nil {
+	a, err := arn.Parse(s)
+	rest, isFunction := strings.CutPrefix(a.Resource, "function:")
+	name, qual, qualified := strings.Cut(rest, ":")
+	if err != nil || a.Service != "lambda" || a.Region == "" || !accountID.MatchString(a.AccountID) || !isFunction ||
+		!functionName.MatchString(name) || (qualified && !qualifier.MatchString(qual)) {
 		return FunctionARN{}, fmt.Errorf("%q is not a Lambda function ARN (arn:aws:lambda:REGION:ACCOUNT:function:NAME[:ALIAS])", s)
 	}
-	return FunctionARN{Partition: m[1], Region: m[2], Account: m[3], Name: m[4], Qualifier: m[5]}, nil
+	return FunctionARN{Partition: a.Partition, Region: a.Region, Account: a.AccountID, Name: name, Qualifier: qual}, nil
 }

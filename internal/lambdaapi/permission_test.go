@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/cognito-migrate/cognito-migrate/internal/awserr"
 	"github.com/cognito-migrate/cognito-migrate/internal/awstest"
 )
 
@@ -137,13 +138,13 @@ func TestGrantErrors(t *testing.T) {
 			name:     "GetPolicy denied",
 			setup:    func(l *awstest.Lambda) { l.Deny("GetPolicy", true) },
 			call:     func(ctx context.Context, api API) error { _, err := grant.Check(ctx, api); return err },
-			wantKind: ErrAccessDenied, action: "lambda:GetPolicy",
+			wantKind: awserr.ErrAccessDenied, action: "lambda:GetPolicy",
 		},
 		{
 			name:     "AddPermission denied",
 			setup:    func(l *awstest.Lambda) { l.Deny("AddPermission", true) },
 			call:     func(ctx context.Context, api API) error { return grant.Add(ctx, api, "") },
-			wantKind: ErrAccessDenied, action: "lambda:AddPermission",
+			wantKind: awserr.ErrAccessDenied, action: "lambda:AddPermission",
 		},
 		{
 			name:  "function missing",
@@ -154,7 +155,7 @@ func TestGrantErrors(t *testing.T) {
 				_, err := g.Check(ctx, api)
 				return err
 			},
-			wantKind: ErrFunctionNotFound, action: "lambda:GetPolicy",
+			wantKind: awserr.ErrNotFound, action: "lambda:GetPolicy",
 		},
 		{
 			name: "statement id taken by another statement",
@@ -162,13 +163,13 @@ func TestGrantErrors(t *testing.T) {
 				l.PutStatement(fnARN, `{"Sid":"`+grant.StatementID+`","Effect":"Allow","Principal":{"Service":"cognito-idp.amazonaws.com"},"Action":"lambda:InvokeFunction","Condition":{"ArnLike":{"AWS:SourceArn":"arn:aws:cognito-idp:eu-west-1:111122223333:userpool/eu-west-1_Old"}}}`)
 			},
 			call:     func(ctx context.Context, api API) error { return grant.Add(ctx, api, "") },
-			wantKind: ErrStatementIDTaken, action: "lambda:AddPermission",
+			wantKind: awserr.ErrConflict, action: "lambda:AddPermission",
 		},
 		{
 			name:     "policy changed since it was read",
 			setup:    func(l *awstest.Lambda) {},
 			call:     func(ctx context.Context, api API) error { return grant.Add(ctx, api, "stale-revision") },
-			wantKind: ErrPolicyChanged, action: "lambda:AddPermission",
+			wantKind: awserr.ErrPreconditionFailed, action: "lambda:AddPermission",
 		},
 	}
 	for _, tt := range tests {
@@ -180,7 +181,7 @@ func TestGrantErrors(t *testing.T) {
 			if !errors.Is(err, tt.wantKind) {
 				t.Fatalf("error = %v, want %v", err, tt.wantKind)
 			}
-			var ce *CallError
+			var ce *awserr.CallError
 			if !errors.As(err, &ce) || ce.Action != tt.action {
 				t.Errorf("CallError = %+v, want action %s", ce, tt.action)
 			}

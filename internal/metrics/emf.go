@@ -12,11 +12,13 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"regexp"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"github.com/cognito-migrate/cognito-migrate/internal/migrate"
 )
 
 // Namespace is the CloudWatch namespace of every metric.
@@ -62,8 +64,7 @@ func DimensionSets() [][]string {
 type Invocation struct {
 	// TriggerSource is the event's triggerSource ("" when unreadable).
 	TriggerSource string
-	// Outcome is "migrated", "declined" or "error".
-	Outcome string
+	Outcome       migrate.Outcome
 	// Reason is the decline reason or the error kind.
 	Reason string
 	// Latency is the time the invocation took.
@@ -146,17 +147,15 @@ func (e *EMF) Record(ctx context.Context, inv Invocation) {
 	_, _ = e.w.Write(line)
 }
 
-func outcome(s string) string {
-	switch s {
-	case "migrated", "declined", "error":
-		return s
+func outcome(o migrate.Outcome) string {
+	if slices.Contains(migrate.Outcomes(), o) {
+		return string(o)
 	}
 	return Unknown
 }
 
 func source(s string) string {
-	switch s {
-	case "UserMigration_Authentication", "UserMigration_ForgotPassword":
+	if slices.Contains(migrate.Sources(), s) {
 		return s
 	}
 	return Unknown
@@ -165,11 +164,22 @@ func source(s string) string {
 // reasonShape is what reasons and error kinds look like in the code. The
 // check keeps any other text (which could come from outside) out of the
 // dimensions.
-var reasonShape = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
-
 func reason(s string) string {
-	if reasonShape.MatchString(s) {
+	if reasonShape(s) {
 		return s
 	}
 	return Unknown
+}
+
+// reasonShape reports whether s is [a-z][a-z0-9_]{0,63}.
+func reasonShape(s string) bool {
+	if s == "" || len(s) > 64 || s[0] < 'a' || s[0] > 'z' {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if c := s[i]; (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '_' {
+			return false
+		}
+	}
+	return true
 }

@@ -89,7 +89,7 @@ func BenchmarkInvoke(b *testing.B) {
 		// The same without logging: the difference is the log line's cost.
 		{"migrated-nolog", "authentication.json", benchMigrated, nil, slog.New(slog.DiscardHandler)},
 		{"declined", "authentication.json", declined, nil, logging.New(io.Discard, slog.LevelInfo)},
-		{"declined-error", "authentication.json", declined, []trigger.Option{trigger.WithDeclineMode(trigger.DeclineError)}, logging.New(io.Discard, slog.LevelInfo)},
+		{"declined-error", "authentication.json", declined, []trigger.Option{trigger.WithDeclineMode(migrate.DeclineError)}, logging.New(io.Discard, slog.LevelInfo)},
 		{"forgot-password", "forgot-password.json", migrate.Decision{
 			Migrate: true, Reason: migrate.Migrated, Username: "alice", Attributes: benchMigrated.Attributes,
 		}, nil, logging.New(io.Discard, slog.LevelInfo)},

@@ -10,12 +10,6 @@ import (
 	"reflect"
 )
 
-// Trigger sources of the "Migrate user" trigger.
-const (
-	SourceAuthentication = "UserMigration_Authentication"
-	SourceForgotPassword = "UserMigration_ForgotPassword"
-)
-
 // Event is the part of a "Migrate user" event the function reads. The whole
 // event is kept as it came, because Cognito wants it back with only the
 // response filled in.

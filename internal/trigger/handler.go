@@ -2,34 +2,21 @@ package trigger
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda/messages"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
-	"github.com/cognito-migrate/cognito-migrate/internal/cognito"
 	"github.com/cognito-migrate/cognito-migrate/internal/metrics"
 	"github.com/cognito-migrate/cognito-migrate/internal/migrate"
-)
-
-// DeclineMode is how the function tells Cognito "do not migrate this user".
-type DeclineMode string
-
-const (
-	// DeclineEmpty returns the event with its response untouched. Real
-	// Cognito treats that as "no such user": with PreventUserExistenceErrors
-	// enabled on the app client the user sees the ordinary
-	// "Incorrect username or password.", exactly as for a wrong password in
-	// the new pool, and the function records no error.
-	DeclineEmpty DeclineMode = "empty"
-	// DeclineError returns a function error whose message is safe for end
-	// users (Cognito shows it: "UserMigration failed with error ...").
-	// cognito-local needs this: it turns an empty response into a signed-in,
-	// attribute-less user.
-	DeclineError DeclineMode = "error"
 )
 
 // Messages end users may read. Cognito shows a function error's message to
@@ -64,17 +51,20 @@ type Decider interface {
 type Handler struct {
 	decider Decider
 	log     *slog.Logger
-	decline DeclineMode
+	decline migrate.DeclineMode
 	budget  time.Duration
 	// metrics, when set, reports each invocation (WithMetrics).
 	metrics func(context.Context, record, time.Duration)
+	// nameKey keys the hash logged for typed names the old pool does not
+	// know (random per container, never logged).
+	nameKey []byte
 }
 
 // Option configures a Handler.
 type Option func(*Handler)
 
-// WithDeclineMode sets how users are declined (default DeclineEmpty).
-func WithDeclineMode(m DeclineMode) Option { return func(h *Handler) { h.decline = m } }
+// WithDeclineMode sets how users are declined (default migrate.DeclineEmpty).
+func WithDeclineMode(m migrate.DeclineMode) Option { return func(h *Handler) { h.decline = m } }
 
 // WithBudget sets the time allowed for old-pool calls (default DefaultBudget).
 func WithBudget(d time.Duration) Option { return func(h *Handler) { h.budget = d } }
@@ -86,8 +76,8 @@ func WithMetrics(m *metrics.EMF) Option {
 	return func(h *Handler) {
 		h.metrics = func(ctx context.Context, r record, took time.Duration) {
 			inv := metrics.Invocation{Outcome: r.outcome, Reason: string(r.decision.Reason), Latency: took}
-			if r.outcome == "error" {
-				inv.Reason = r.errKind
+			if r.outcome == migrate.OutcomeError {
+				inv.Reason = string(r.errKind)
 			}
 			if r.event != nil {
 				inv.TriggerSource = r.event.TriggerSource
@@ -100,7 +90,8 @@ func WithMetrics(m *metrics.EMF) Option {
 // NewHandler returns a Handler that decides with d and logs one line per
 // invocation to log.
 func NewHandler(d Decider, log *slog.Logger, opts ...Option) *Handler {
-	h := &Handler{decider: d, log: log, decline: DeclineEmpty, budget: DefaultBudget}
+	h := &Handler{decider: d, log: log, decline: migrate.DeclineEmpty, budget: DefaultBudget, nameKey: make([]byte, 32)}
+	_, _ = rand.Read(h.nameKey) // never fails (crypto/rand panics rather than return an error)
 	for _, o := range opts {
 		o(h)
 	}
@@ -117,7 +108,7 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) (out []byte, err e
 			// The panic value may hold anything, the event included: it is
 			// reported by type only.
 			out, err = nil, failure(ErrorTypeUnavailable, UnavailableMessage)
-			rec.outcome, rec.errKind, rec.err = "error", "panic", fmt.Errorf("recovered panic of type %T", p)
+			rec.fail(migrate.FaultPanic, fmt.Errorf("recovered panic of type %T", p))
 		}
 		h.logDecision(ctx, rec, time.Since(start))
 		if h.metrics != nil {
@@ -127,7 +118,7 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) (out []byte, err e
 
 	ev, err := DecodeEvent(payload)
 	if err != nil {
-		rec.outcome, rec.errKind, rec.err = "error", "invalid_event", err
+		rec.fail(migrate.FaultInvalidEvent, err)
 		return nil, failure(ErrorTypeInvalid, InvalidMessage)
 	}
 	rec.event = ev
@@ -138,23 +129,23 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) (out []byte, err e
 	var d migrate.Decision
 	req := migrate.Request{NewPoolID: ev.UserPoolID, Username: ev.UserName, Password: ev.Request.Password}
 	switch ev.TriggerSource {
-	case SourceAuthentication:
+	case migrate.SourceAuthentication:
 		d, err = h.decider.Authenticate(ctx, req)
-	case SourceForgotPassword:
+	case migrate.SourceForgotPassword:
 		req.Password = "" // forgot-password events carry none; never trust one that does
 		d, err = h.decider.ForgotPassword(ctx, req)
 	default:
-		rec.outcome, rec.errKind, rec.err = "error", "invalid_event", fmt.Errorf("unsupported trigger source %q", ev.TriggerSource)
+		rec.fail(migrate.FaultInvalidEvent, fmt.Errorf("unsupported trigger source %q", ev.TriggerSource))
 		return nil, failure(ErrorTypeInvalid, InvalidMessage)
 	}
 	rec.decision = d
 	if err != nil {
-		rec.outcome, rec.errKind, rec.err = "error", cognito.Kind(err), err
+		rec.fail(migrate.KindOf(err), err)
 		return nil, failure(ErrorTypeUnavailable, UnavailableMessage)
 	}
 	if !d.Migrate {
-		rec.outcome = "declined"
-		if h.decline == DeclineError {
+		rec.outcome = migrate.OutcomeDeclined
+		if h.decline == migrate.DeclineError {
 			return nil, failure(ErrorTypeDeclined, DeclineMessage)
 		}
 		// The event with an empty response, as Cognito sent it: Cognito
@@ -162,15 +153,15 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) (out []byte, err e
 		// no attributes leave the function unless a decision proved them.
 		out, err = ev.EncodeDecline()
 		if err != nil {
-			rec.outcome, rec.errKind, rec.err = "error", "encode", err
+			rec.fail(migrate.FaultEncode, err)
 			return nil, failure(ErrorTypeUnavailable, UnavailableMessage)
 		}
 		return out, nil
 	}
-	rec.outcome = "migrated"
+	rec.outcome = migrate.OutcomeMigrated
 	out, err = ev.Encode(response(d))
 	if err != nil {
-		rec.outcome, rec.errKind, rec.err = "error", "encode", err
+		rec.fail(migrate.FaultEncode, err)
 		return nil, failure(ErrorTypeUnavailable, UnavailableMessage)
 	}
 	return out, nil
@@ -221,9 +212,14 @@ func failure(typ, msg string) error {
 type record struct {
 	event    *Event
 	decision migrate.Decision
-	outcome  string
-	errKind  string
+	outcome  migrate.Outcome
+	errKind  migrate.FaultKind
 	err      error
+}
+
+// fail records a fault of kind.
+func (r *record) fail(kind migrate.FaultKind, err error) {
+	r.outcome, r.errKind, r.err = migrate.OutcomeError, kind, err
 }
 
 // logDecision writes the invocation's one log line. It names the user but
@@ -238,10 +234,18 @@ func (h *Handler) logDecision(ctx context.Context, r record, took time.Duration)
 			slog.String("triggerSource", ev.TriggerSource),
 			slog.String("userPoolId", ev.UserPoolID),
 			slog.String("clientId", ev.CallerContext.ClientID),
-			slog.String("userName", ev.UserName),
 		)
+		// People type their password into the username box: what was
+		// typed is shown only when the old pool knows it as the user's
+		// username or alias; otherwise a keyed hash still lets attempts
+		// with the same name be counted together.
+		if r.decision.NameKnown {
+			attrs = append(attrs, slog.String("userName", ev.UserName))
+		} else if ev.UserName != "" {
+			attrs = append(attrs, slog.String("userNameHash", h.nameHash(ev.UserName)))
+		}
 	}
-	attrs = append(attrs, slog.String("outcome", r.outcome))
+	attrs = append(attrs, slog.String("outcome", string(r.outcome)))
 	if r.decision.Reason != "" {
 		attrs = append(attrs, slog.String("reason", string(r.decision.Reason)))
 	}
@@ -258,10 +262,17 @@ func (h *Handler) logDecision(ctx context.Context, r record, took time.Duration)
 			attrs = append(attrs, slog.Bool("enableSMSMFA", true))
 		}
 	}
-	// Names only, never values: what the new pool's schema could not take,
-	// and which of its required attributes the user lacks.
+	// Names only, never values: what the new pool's schema could not take
+	// (no such attribute, or a value it refuses), what a renamed value
+	// replaced, and which of its required attributes the user lacks.
 	if len(r.decision.Dropped) > 0 {
 		attrs = append(attrs, slog.Any("droppedAttributes", r.decision.Dropped))
+	}
+	if len(r.decision.Invalid) > 0 {
+		attrs = append(attrs, slog.Any("invalidAttributes", r.decision.Invalid))
+	}
+	if len(r.decision.Overwritten) > 0 {
+		attrs = append(attrs, slog.Any("overwrittenAttributes", r.decision.Overwritten))
 	}
 	if len(r.decision.Missing) > 0 {
 		attrs = append(attrs, slog.Any("missingRequiredAttributes", r.decision.Missing))
@@ -269,11 +280,45 @@ func (h *Handler) logDecision(ctx context.Context, r record, took time.Duration)
 	level := slog.LevelInfo
 	if r.err != nil {
 		level = slog.LevelError
-		attrs = append(attrs, slog.String("errorKind", r.errKind), slog.String("error", r.err.Error()))
-		if errors.Is(r.err, context.DeadlineExceeded) {
+		attrs = append(attrs, slog.String("errorKind", string(r.errKind)), slog.String("error", h.scrub(r)))
+		// A fault that is not the old pool's says whose it is: the STS
+		// renewal of the old pool's credentials ("sts").
+		var svc interface{ FaultService() string }
+		fromService := errors.As(r.err, &svc)
+		if fromService {
+			attrs = append(attrs, slog.String("faultService", svc.FaultService()))
+		}
+		switch {
+		case fromService && errors.Is(r.err, context.DeadlineExceeded):
+			attrs = append(attrs, slog.String("why", svc.FaultService()+" did not answer within the time budget (credentials for the old pool)"))
+		case errors.Is(r.err, context.DeadlineExceeded):
 			attrs = append(attrs, slog.String("why", "old pool did not answer within the time budget"))
 		}
 	}
 	attrs = append(attrs, slog.Float64("durationMs", float64(took.Microseconds())/1000))
 	h.log.LogAttrs(ctx, level, "user migration", attrs...)
+}
+
+// nameHash is the first 12 hex digits of HMAC-SHA256(nameKey, name).
+func (h *Handler) nameHash(name string) string {
+	m := hmac.New(sha256.New, h.nameKey)
+	m.Write([]byte(name))
+	return hex.EncodeToString(m.Sum(nil))[:12]
+}
+
+// scrub is the fault's text without what the user typed: AWS's validation
+// messages quote the values they refuse ("Value '...' at 'username' failed
+// to satisfy constraint"), and a typed name the old pool does not know may
+// be a password.
+func (h *Handler) scrub(r record) string {
+	text := r.err.Error()
+	if ev := r.event; ev != nil {
+		if ev.Request.Password != "" {
+			text = strings.ReplaceAll(text, ev.Request.Password, "[password]")
+		}
+		if ev.UserName != "" && !r.decision.NameKnown {
+			text = strings.ReplaceAll(text, ev.UserName, "[userNameHash "+h.nameHash(ev.UserName)+"]")
+		}
+	}
+	return text
 }

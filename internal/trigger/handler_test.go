@@ -78,7 +78,7 @@ func newHandler(d trigger.Decider, opts ...trigger.Option) (*trigger.Handler, *b
 var migrated = migrate.Decision{
 	Migrate: true, Reason: migrate.Migrated, Username: "alice", ResponseUsername: "alice",
 	Attributes:  map[string]string{"email": "alice@example.com", "email_verified": "true", "custom:tenant": "acme"},
-	FinalStatus: migrate.FinalConfirmed,
+	FinalStatus: migrate.FinalConfirmed, NameKnown: true,
 }
 
 // decode parses a handler output into a generic map.
@@ -162,7 +162,7 @@ func TestMigratedSignIn(t *testing.T) {
 	line := logLine(t, logs)
 	for k, want := range map[string]any{
 		"level": "INFO", "message": "user migration", "outcome": "migrated", "reason": "migrated",
-		"triggerSource": trigger.SourceAuthentication, "userPoolId": "eu-west-1_aaBBcC8dd",
+		"triggerSource": migrate.SourceAuthentication, "userPoolId": "eu-west-1_aaBBcC8dd",
 		"userName": "alice", "finalUserStatus": "CONFIRMED",
 	} {
 		if line[k] != want {
@@ -223,6 +223,7 @@ func TestEnableSMSMFA(t *testing.T) {
 func TestDroppedAndMissingAttributeNamesLogged(t *testing.T) {
 	d := migrated
 	d.Dropped, d.Missing = []string{"custom:shoe_size"}, []string{"family_name"}
+	d.Invalid, d.Overwritten = []string{"custom:age"}, []string{"name"}
 	h, logs := newHandler(&fakeDecider{decision: d})
 	if _, err := h.Invoke(context.Background(), fixture(t, "authentication.json")); err != nil {
 		t.Fatal(err)
@@ -233,6 +234,12 @@ func TestDroppedAndMissingAttributeNamesLogged(t *testing.T) {
 	}
 	if diff := cmp.Diff([]any{"family_name"}, line["missingRequiredAttributes"]); diff != "" {
 		t.Errorf("missingRequiredAttributes (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]any{"custom:age"}, line["invalidAttributes"]); diff != "" {
+		t.Errorf("invalidAttributes (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]any{"name"}, line["overwrittenAttributes"]); diff != "" {
+		t.Errorf("overwrittenAttributes (-want +got):\n%s", diff)
 	}
 }
 
@@ -267,7 +274,7 @@ func TestMigratedForgotPassword(t *testing.T) {
 	if resp["messageAction"] != "SUPPRESS" {
 		t.Errorf("messageAction = %v, want SUPPRESS", resp["messageAction"])
 	}
-	if line := logLine(t, logs); line["triggerSource"] != trigger.SourceForgotPassword || line["outcome"] != "migrated" {
+	if line := logLine(t, logs); line["triggerSource"] != migrate.SourceForgotPassword || line["outcome"] != "migrated" {
 		t.Errorf("log line = %v", line)
 	}
 }
@@ -313,7 +320,7 @@ func TestDeclineClearsAPrefilledResponse(t *testing.T) {
 }
 
 func TestDeclineError(t *testing.T) {
-	h, logs := newHandler(&fakeDecider{decision: migrate.Decision{Reason: migrate.UserDisabled}}, trigger.WithDeclineMode(trigger.DeclineError))
+	h, logs := newHandler(&fakeDecider{decision: migrate.Decision{Reason: migrate.UserDisabled}}, trigger.WithDeclineMode(migrate.DeclineError))
 	out, err := h.Invoke(context.Background(), fixture(t, "authentication.json"))
 	assertFunctionError(t, out, err, trigger.ErrorTypeDeclined, trigger.DeclineMessage)
 	if line := logLine(t, logs); line["outcome"] != "declined" || line["reason"] != "user_disabled" {
@@ -325,7 +332,7 @@ func TestDeclineError(t *testing.T) {
 func TestDeclinesLookAlike(t *testing.T) {
 	reasons := []migrate.Reason{migrate.BadCredentials, migrate.UserNotFound, migrate.UserDisabled,
 		migrate.UserNotConfirmed, migrate.PasswordResetNeeded, migrate.ChallengeRequired, migrate.UnsupportedStatus}
-	for _, mode := range []trigger.DeclineMode{trigger.DeclineEmpty, trigger.DeclineError} {
+	for _, mode := range []migrate.DeclineMode{migrate.DeclineEmpty, migrate.DeclineError} {
 		t.Run(string(mode), func(t *testing.T) {
 			type answer struct {
 				Out []byte

@@ -1,53 +1,64 @@
-// Package version says which build of cognito-migrate is running, for the
-// CLI's --version and the function's start-up log line.
+// Package version says which build of cognito-migrate is running: the
+// version make release stamps in, or else the build information the Go
+// toolchain embeds (runtime/debug.BuildInfo): the module version when built
+// with "go install module@version", otherwise the version control revision
+// and whether the tree had changes.
 package version
 
-import "runtime/debug"
+import (
+	"runtime/debug"
+	"sync"
+)
 
 // Version is the version a release build stamps in with
 // -ldflags "-X github.com/cognito-migrate/cognito-migrate/internal/version.Version=v1.2.3"
-// (make release). It stays empty in other builds; String then reads the
+// (make release). It stays empty in other builds, and String reads the
 // build information instead. It must stay an uninitialised string: -X
 // cannot set a variable whose initialiser calls a function.
 var Version string
 
-// String returns Version when a release build set it; otherwise the module
-// version recorded by `go install ...@v1.2.3`, or "devel" followed by the
-// commit a build from a checkout records (with "-dirty" for uncommitted
-// changes), or plain "devel".
+// String returns the version of the running binary: Version when a release
+// build set it, otherwise from the build information, such as "v1.2.0",
+// "(devel) 1a2b3c4d5e6f+dirty" or "(unknown)" when the binary carries none.
 func String() string {
 	if Version != "" {
 		return Version
 	}
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "devel"
-	}
-	return fromBuildInfo(bi)
+	return current()
 }
 
-func fromBuildInfo(bi *debug.BuildInfo) string {
-	if v := bi.Main.Version; v != "" && v != "(devel)" {
-		return v
+var current = sync.OnceValue(func() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "(unknown)"
 	}
-	var rev string
-	var dirty bool
-	for _, s := range bi.Settings {
+	return fromBuildInfo(info)
+})
+
+func fromBuildInfo(info *debug.BuildInfo) string {
+	v := info.Main.Version
+	if v == "" {
+		v = "(devel)"
+	}
+	var revision string
+	modified := false
+	for _, s := range info.Settings {
 		switch s.Key {
 		case "vcs.revision":
-			rev = s.Value
+			revision = s.Value
 		case "vcs.modified":
-			dirty = s.Value == "true"
+			modified = s.Value == "true"
 		}
 	}
-	if rev == "" {
-		return "devel"
+	// A tagged or pseudo version already names the commit.
+	if v != "(devel)" || revision == "" {
+		return v
 	}
-	if len(rev) > 12 {
-		rev = rev[:12]
+	if len(revision) > 12 {
+		revision = revision[:12]
 	}
-	if dirty {
-		rev += "-dirty"
+	if modified {
+		revision += "+dirty"
 	}
-	return "devel+" + rev
+	return v + " " + revision
 }
