@@ -72,9 +72,14 @@ func TestNewServerStops(t *testing.T) {
 	}
 }
 
-// Each Fake holds its own pool descriptions: nothing is shared between fakes.
+// Each Fake holds its own pool descriptions and list settings: nothing is
+// shared between fakes.
 func TestFakesDoNotShareDescriptions(t *testing.T) {
 	a, b := New(t), New(t)
+	a.SetRateLimit("ListUsers", 1)
+	if got := b.lists().rates; len(got) != 0 {
+		t.Errorf("second Fake's rate limits = %v, want none", got)
+	}
 	a.PutUserPool([]byte(adminPool))
 	if got := b.UserPool(adminPoolID); got != nil {
 		t.Fatalf("second Fake's UserPool(%q) = %v, want nil", adminPoolID, got)
