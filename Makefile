@@ -33,6 +33,7 @@ test: tools vet ## every test, end-to-end included, with the race detector
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	go vet ./...
+	go mod tidy -diff
 
 build: ## build ./bootstrap for this machine
 	go build -trimpath -o bootstrap ./cmd/migrate-trigger
