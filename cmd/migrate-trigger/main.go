@@ -31,9 +31,7 @@ import (
 	"github.com/cognito-migrate/cognito-migrate/internal/invoke"
 	"github.com/cognito-migrate/cognito-migrate/internal/logging"
 	"github.com/cognito-migrate/cognito-migrate/internal/metrics"
-	"github.com/cognito-migrate/cognito-migrate/internal/migrate"
 	"github.com/cognito-migrate/cognito-migrate/internal/settings"
-	"github.com/cognito-migrate/cognito-migrate/internal/trigger"
 )
 
 func main() {
@@ -106,7 +104,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 const envRuntimeAPI = "AWS_LAMBDA_RUNTIME_API"
 
 // newHandler builds everything once, before the first event.
-func newHandler(ctx context.Context, getenv func(string) string, logOut io.Writer) (*trigger.Handler, *slog.Logger, error) {
+func newHandler(ctx context.Context, getenv func(string) string, logOut io.Writer) (lambda.Handler, *slog.Logger, error) {
 	s, err := settings.Load(getenv)
 	if err != nil {
 		return nil, nil, err
@@ -133,10 +131,9 @@ func newHandler(ctx context.Context, getenv func(string) string, logOut io.Write
 				settings.EnvOldRoleARN, externalIDHint(s), err)
 		}
 	}
-	pool := cognito.NewOldPool(awsconfig.OldPoolClient(base, old, creds), s.OldUserPoolID, s.OldClientID, secret)
-	newPool := cognito.NewNewPool(awsconfig.NewPoolClient(base))
-	h := trigger.NewHandler(migrate.New(pool, newPool, s.Rules), log, trigger.WithDeclineMode(s.Decline),
-		trigger.WithMetrics(metrics.NewEMF(logOut)))
+	oldAPI := awsconfig.OldPoolClient(base, old, creds)
+	pool := cognito.NewOldPool(oldAPI, s.OldUserPoolID, s.OldClientID, secret)
+	h := handler(s, oldAPI, pool, awsconfig.NewPoolClient(base), log, metrics.NewEMF(logOut))
 	log.Info("migrate-trigger ready",
 		slog.String("oldUserPoolId", s.OldUserPoolID),
 		slog.String("oldRegion", s.OldRegion),
@@ -150,6 +147,9 @@ func newHandler(ctx context.Context, getenv func(string) string, logOut io.Write
 		slog.Any("excludeAttributes", s.Rules.Exclude),
 		slog.Bool("enforcePasswordPolicy", s.Rules.EnforcePasswordPolicy),
 		slog.Bool("trustEmail", s.Rules.TrustEmail),
+		slog.String("legacyGroupsAttribute", s.Companions.GroupsAttribute),
+		slog.Bool("createMissingGroups", s.Companions.CreateMissingGroups),
+		slog.Bool("signUpGuard", s.Companions.SignUpGuard),
 	)
 	return h, log, nil
 }

@@ -3,6 +3,7 @@ package cognito
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
 
@@ -81,7 +82,11 @@ func poolConfig(up *types.UserPoolType) migrate.PoolConfig {
 			*up.UsernameConfiguration.CaseSensitive,
 	}
 	for _, a := range up.SchemaAttributes {
-		cfg.Attributes[aws.ToString(a.Name)] = migrate.AttributeSpec{Required: aws.ToBool(a.Required)}
+		spec := migrate.AttributeSpec{Required: aws.ToBool(a.Required), Immutable: a.Mutable != nil && !*a.Mutable}
+		if c := a.StringAttributeConstraints; c != nil {
+			spec.MaxLength, _ = strconv.Atoi(aws.ToString(c.MaxLength))
+		}
+		cfg.Attributes[aws.ToString(a.Name)] = spec
 	}
 	for _, a := range up.AliasAttributes {
 		cfg.AliasAttributes = append(cfg.AliasAttributes, string(a))

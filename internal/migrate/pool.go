@@ -30,6 +30,11 @@ type PoolConfig struct {
 // AttributeSpec describes one attribute of a pool's schema.
 type AttributeSpec struct {
 	Required bool
+	// Immutable attributes cannot change after the user is created.
+	Immutable bool
+	// MaxLength is a string attribute's most characters; 0 when the pool
+	// does not say.
+	MaxLength int
 }
 
 // PasswordPolicy is a pool's password policy.

@@ -37,6 +37,10 @@ const (
 	EnvTrustEmail          = "TRUST_EMAIL"
 	EnvDeclineResponse     = "DECLINE_RESPONSE"
 	EnvLogLevel            = "LOG_LEVEL"
+	EnvGroupsAttribute     = "LEGACY_GROUPS_ATTRIBUTE"
+	EnvCreateMissingGroups = "CREATE_MISSING_GROUPS"
+	EnvSignUpGuard         = "SIGNUP_GUARD"
+	EnvSignUpGuardMessage  = "SIGNUP_GUARD_MESSAGE"
 )
 
 // Names lists every environment variable the function reads, in the order
@@ -48,6 +52,7 @@ func Names() []string {
 		EnvOldRoleARN, EnvOldExternalID, EnvOldClientSecretARN, EnvOldClientSecret,
 		EnvAttributeMap, EnvExcludeAttributes, EnvLegacySubAttribute, EnvMFAPolicy, EnvEnforcePassword, EnvTrustEmail,
 		EnvDeclineResponse, EnvLogLevel,
+		EnvGroupsAttribute, EnvCreateMissingGroups, EnvSignUpGuard, EnvSignUpGuardMessage,
 	}
 }
 
@@ -74,6 +79,9 @@ type Settings struct {
 	Rules    migrate.Rules
 	Decline  migrate.DeclineMode
 	LogLevel slog.Level
+	// Companions enable the pre token generation and pre sign-up triggers
+	// (companions.go).
+	Companions Companions
 }
 
 // Secret is a value that must not be printed: fmt and log/slog show it as
@@ -196,6 +204,7 @@ func Load(getenv func(string) string) (Settings, error) {
 	}
 
 	s.Rules = loadRules(get, bad)
+	s.Companions = loadCompanions(getenv, get, bad, s.Rules)
 
 	switch s.Decline {
 	case "":
