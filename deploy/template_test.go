@@ -84,12 +84,21 @@ var (
 				"OldUserPoolEndpoint", "https://cognito-idp.eu-west-1.amazonaws.com", "AttributeMap", "custom:tenant=custom:org_id",
 				"ExcludeAttributes", "nickname", "LegacySubAttribute", "custom:legacy_sub", "MfaPolicy", "migrate",
 				"EnforcePasswordPolicy", "true", "TrustEmail", "false", "DeclineResponse", "empty", "LogLevel", "DEBUG",
-				"LogRetentionInDays", "365", "AlarmTopicArn", topicARN)},
+				"LogRetentionInDays", "365", "AlarmTopicArn", topicARN, "LegacyGroupsAttribute", "custom:legacy_groups",
+				"CreateMissingGroups", "false", "SignupGuard", "true", "SignupGuardMessage", "Please sign in with your existing account.")},
+			{"same account, groups follow the user", with(newAccountRequired, "LegacyGroupsAttribute", "custom:legacy_groups")},
+			{"same account, missing groups created, sign-up guard", with(newAccountRequired, "LegacyGroupsAttribute", "custom:legacy_groups",
+				"CreateMissingGroups", "true", "SignupGuard", "true")},
+			{"cross account, missing groups created, sign-up guard", with(newAccountRequired, "OldRoleArn", oldRoleARN, "OldExternalId", externalID,
+				"LegacyGroupsAttribute", "custom:legacy_groups", "CreateMissingGroups", "true", "SignupGuard", "true")},
 		},
 		oldAccountFile: {
 			{"client only", oldAccountRequired},
 			{"client with a secret", with(oldAccountRequired, "GenerateSecret", "true")},
 			{"cross-account role", with(oldAccountRequired, "ExecutionRoleArn", execRoleARN, "ExternalId", externalID)},
+			{"cross-account role, groups", with(oldAccountRequired, "ExecutionRoleArn", execRoleARN, "ExternalId", externalID, "LegacyGroups", "true")},
+			{"cross-account role, groups created, sign-up guard", with(oldAccountRequired, "ExecutionRoleArn", execRoleARN, "ExternalId", externalID,
+				"LegacyGroups", "true", "CreateMissingGroups", "true", "SignupGuard", "true")},
 		},
 		snippetFile: {
 			{"pool stack", map[string]string{"MigrationFunctionArn": functionARN}},
@@ -383,13 +392,14 @@ func checkFunctionPolicy(calls codeCalls) check {
 				"logs:CreateLogStream": {logStreamARN},
 				"logs:PutLogEvents":    {logStreamARN},
 			}
-			for _, a := range calls.newPool {
+			companions := enabledCalls(sc.params)
+			for _, a := range append(slices.Clone(calls.newPool), companions.new...) {
 				want[a] = append(want[a], newPoolARN)
 			}
 			if role := sc.params["OldRoleArn"]; role != "" {
 				want["sts:AssumeRole"] = []string{role}
 			} else {
-				for _, a := range calls.oldPool {
+				for _, a := range append(slices.Clone(calls.oldPool), companions.old...) {
 					want[a] = append(want[a], oldPoolARN)
 				}
 			}
@@ -662,7 +672,7 @@ func checkOldAccountRole(calls codeCalls) check {
 			problems = append(problems, more...)
 			pool := "arn:aws:cognito-idp:" + testRegion + ":" + testAccount + ":userpool/" + sc.params["OldUserPoolId"]
 			want := map[string][]string{}
-			for _, a := range calls.oldPool {
+			for _, a := range append(slices.Clone(calls.oldPool), enabledCalls(sc.params).old...) {
 				want[a] = []string{pool}
 			}
 			if diff := cmp.Diff(want, got); diff != "" {
