@@ -102,6 +102,7 @@ var (
 		},
 		snippetFile: {
 			{"pool stack", map[string]string{"MigrationFunctionArn": functionARN}},
+			{"pool stack, three triggers", map[string]string{"MigrationFunctionArn": functionARN, "PreTokenGeneration": "true", "PreSignUp": "true"}},
 		},
 	}
 )
@@ -742,7 +743,17 @@ func checkSnippetTrigger(t *cfnTemplate) []string {
 		if lc["UserMigration"] != sc.params["MigrationFunctionArn"] {
 			return []string{fmt.Sprintf("LambdaConfig %v, want UserMigration = the function", p["LambdaConfig"])}
 		}
-		return nil
+		var problems []string
+		for _, trigger := range []string{"PreTokenGeneration", "PreSignUp"} {
+			want := any(nil)
+			if sc.params[trigger] == "true" {
+				want = sc.params["MigrationFunctionArn"]
+			}
+			if lc[trigger] != want {
+				problems = append(problems, fmt.Sprintf("LambdaConfig.%s = %v, want %v", trigger, lc[trigger], want))
+			}
+		}
+		return problems
 	})
 }
 
