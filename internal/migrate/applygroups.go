@@ -69,8 +69,9 @@ type GroupsApplied struct {
 	// Missing lists the groups the new pool lacks, skipped.
 	Missing []string
 	// Listed is true when the names were read from the old pool because
-	// they did not fit in the attribute.
-	Listed bool
+	// they did not fit in the attribute; OldUserGone when the old pool no
+	// longer had the user to read them from.
+	Listed, OldUserGone bool
 }
 
 // applyConcurrency bounds the calls in flight for one user: the new pool's
@@ -87,7 +88,12 @@ func (a *GroupApplier) Apply(ctx context.Context, poolID, username string, list 
 	old := map[string]Group{}
 	if list.ListFrom != "" {
 		groups, err := a.old.Groups(ctx, list.ListFrom)
-		if err != nil {
+		switch {
+		case errors.Is(err, ErrUserNotFound):
+			// Deleted from the old pool since: nothing left to list, and
+			// trying again at every sign-in would lock the user out.
+			res.OldUserGone = true
+		case err != nil:
 			return res, fmt.Errorf("list old groups: %w", err)
 		}
 		res.Listed = true

@@ -271,6 +271,15 @@ func TestApplyGroups(t *testing.T) {
 		}
 	})
 
+	t.Run("names listed from an old user who is gone: none, and the attribute goes", func(t *testing.T) {
+		pool := &fakeGroupPool{groups: map[string][]string{"admins": nil}}
+		gone := &fakeLister{err: fmt.Errorf("admin list groups for user: %w", migrate.ErrUserNotFound)}
+		got, err := migrate.NewGroupApplier(pool, gone, "custom:legacy_groups", false).Apply(context.Background(), "p", "alice", migrate.GroupList{ListFrom: "alice"})
+		if err != nil || !got.OldUserGone || len(got.Member) != 0 || len(pool.deleted) != 1 {
+			t.Errorf("Apply() = %+v, %v, deleted %v; want nothing applied, the loss reported, the attribute deleted", got, err, pool.deleted)
+		}
+	})
+
 	t.Run("a fault keeps the attribute for the next tokens", func(t *testing.T) {
 		pool := &fakeGroupPool{groups: map[string][]string{"admins": nil}, addErr: &migrate.Fault{Kind: migrate.FaultThrottled, Err: errors.New("rate exceeded")}}
 		a := migrate.NewGroupApplier(pool, old, "custom:legacy_groups", false)

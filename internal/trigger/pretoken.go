@@ -127,6 +127,9 @@ func (p *PreToken) Invoke(ctx context.Context, payload []byte) (out []byte, err 
 	if applied.Listed {
 		rec.attrs = append(rec.attrs, slog.Bool("groupsListedFromOldPool", true))
 	}
+	if applied.OldUserGone {
+		rec.attrs = append(rec.attrs, slog.String("groupsLost", "the groups did not fit in the attribute, and the old pool no longer has the user to list them from"))
+	}
 	for _, g := range applied.Member {
 		if !slices.Contains(groups.GroupsToOverride, g) {
 			groups.GroupsToOverride = append(groups.GroupsToOverride, g)
