@@ -41,10 +41,10 @@ build: ## build ./bootstrap for this machine
 ARCH ?= arm64
 .PHONY: package
 package: ## build dist/function.zip for Lambda (ARCH=arm64|amd64), reproducibly
-	go run ./cmd/package -arch $(ARCH) -out dist
+	go run ./tools/package -arch $(ARCH) -out dist
 
-# BENCH_FLAGS go to cmd/bench, e.g. BENCH_FLAGS='-users 500 -cold-runs 20'.
+# BENCH_FLAGS go to tools/bench, e.g. BENCH_FLAGS='-users 500 -cold-runs 20'.
 BENCH_FLAGS ?=
 .PHONY: bench
 bench: tools ## measure the built function: latency, cold start, memory, size (docs/performance.md)
-	go run ./cmd/bench $(BENCH_FLAGS)
+	go run ./tools/bench $(BENCH_FLAGS)

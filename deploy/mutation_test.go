@@ -74,7 +74,8 @@ func TestChecksCatchBrokenTemplates(t *testing.T) {
 
 		// Alarms.
 		{"no throttles alarm", newAccountFile, "alarms", "MetricName: Throttles", "MetricName: Invocations"},
-		{"duration alarm past the budget", newAccountFile, "alarms", "Threshold: 2500", "Threshold: 6000"},
+		{"duration alarm past the budget", newAccountFile, "alarms",
+			"DatapointsToAlarm: 3\n      ComparisonOperator: GreaterThanThreshold\n      Threshold: 2500", "DatapointsToAlarm: 3\n      ComparisonOperator: GreaterThanThreshold\n      Threshold: 6000"},
 		{"errors alarm on another function", newAccountFile, "alarms",
 			"      MetricName: Errors\n      Dimensions: [{Name: FunctionName, Value: !Ref Function}]",
 			"      MetricName: Errors\n      Dimensions: [{Name: FunctionName, Value: other}]"},

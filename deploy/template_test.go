@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/cognito-migrate/cognito-migrate/internal/metrics"
 	"github.com/cognito-migrate/cognito-migrate/internal/settings"
 )
 
@@ -83,7 +84,7 @@ var (
 			{"every setting", with(newAccountRequired, "Architecture", "x86_64", "OldUserPoolRegion", "eu-west-1",
 				"OldUserPoolEndpoint", "https://cognito-idp.eu-west-1.amazonaws.com", "AttributeMap", "custom:tenant=custom:org_id",
 				"ExcludeAttributes", "nickname", "LegacySubAttribute", "custom:legacy_sub", "MfaPolicy", "migrate",
-				"EnforcePasswordPolicy", "true", "TrustEmail", "false", "DeclineResponse", "empty", "LogLevel", "DEBUG",
+				"EnforcePasswordPolicy", "true", "TrustEmail", "false", "DeclineResponse", "empty", "OldPoolLookup", "after-sign-in", "LogLevel", "DEBUG",
 				"LogRetentionInDays", "365", "AlarmTopicArn", topicARN, "LegacyGroupsAttribute", "custom:legacy_groups",
 				"CreateMissingGroups", "false", "SignupGuard", "true", "SignupGuardMessage", "Please sign in with your existing account.")},
 			{"same account, groups follow the user", with(newAccountRequired, "LegacyGroupsAttribute", "custom:legacy_groups")},
@@ -133,6 +134,8 @@ var checks = map[string]map[string]check{
 		"invoke permission": checkInvokePermission,
 		"function":          checkFunction,
 		"alarms":            checkAlarms,
+		"metric alarms":     checkMetricAlarms,
+		"dashboard":         checkDashboard,
 	},
 	oldAccountFile: {
 		"structure":    checkStructure,
@@ -583,6 +586,9 @@ func checkAlarms(t *cfnTemplate) []string {
 			if err != nil {
 				problems = append(problems, err.Error())
 				continue
+			}
+			if a["Namespace"] == metrics.Namespace || a["Metrics"] != nil {
+				continue // the function's own metrics: checkMetricAlarms
 			}
 			dims := fmt.Sprint(a["Dimensions"])
 			if a["Namespace"] != "AWS/Lambda" || dims != fmt.Sprint([]any{map[string]any{"Name": "FunctionName", "Value": s.params["FunctionName"]}}) {

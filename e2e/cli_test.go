@@ -258,4 +258,14 @@ func TestCLIEnablePasswordAuthEndToEnd(t *testing.T) {
 	if !strings.Contains(r.stderr, "SRP sign-ins") || !strings.Contains(r.stdout, "PreventUserExistenceErrors: ENABLED") {
 		t.Error("enable-password-auth did not warn about SRP or report PreventUserExistenceErrors")
 	}
+
+	// After the migration, the reverse gives back the client as it was.
+	r = e.run(t, "disable-password-auth", "--user-pool-id", poolID, "--client-id", clientID)
+
+	if r.code != 0 {
+		t.Fatalf("disable-password-auth: exit code = %d, want 0", r.code)
+	}
+	if diff := cmp.Diff(before, describe(), sdkTypes); diff != "" {
+		t.Errorf("app client after disable-password-auth: want it as before enable-password-auth (-want +got):\n%s", diff)
+	}
 }

@@ -14,9 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cognito-migrate/cognito-migrate/e2e/rehearsal"
 	"github.com/cognito-migrate/cognito-migrate/internal/cognitolocal"
 	"github.com/cognito-migrate/cognito-migrate/internal/metrics/emftest"
-	"github.com/cognito-migrate/cognito-migrate/internal/rehearsal"
 )
 
 const (

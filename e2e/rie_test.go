@@ -3,7 +3,7 @@
 package e2e
 
 // The function under the real Lambda runtime: the bootstrap built exactly as
-// the Lambda package builds it (internal/packaging), run by the AWS Lambda
+// the Lambda package builds it (tools/packaging), run by the AWS Lambda
 // Runtime Interface Emulator (pinned in tools/rie, built by `make tools`),
 // which speaks the Lambda Runtime API to it as Lambda does. Every other
 // test reaches the handler through -listen; this one goes through
@@ -35,7 +35,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
 	"github.com/cognito-migrate/cognito-migrate/internal/cognitolocal"
-	"github.com/cognito-migrate/cognito-migrate/internal/packaging"
+	"github.com/cognito-migrate/cognito-migrate/tools/packaging"
 	"github.com/cognito-migrate/cognito-migrate/internal/trigger"
 )
 

@@ -14,7 +14,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
-	"github.com/cognito-migrate/cognito-migrate/internal/rehearsal"
+	"github.com/cognito-migrate/cognito-migrate/e2e/rehearsal"
 )
 
 // oldPoolCounter forwards the function's calls to a pool once it is

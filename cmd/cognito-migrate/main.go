@@ -1,8 +1,8 @@
 // Command cognito-migrate prepares the NEW Amazon Cognito user pool for a
 // migration through its "Migrate user" Lambda trigger: attach-trigger,
-// detach-trigger and enable-password-auth, each a read-modify-write that
-// keeps every other setting. Run it with -h for the commands, or see
-// docs/cli.md.
+// detach-trigger, enable-password-auth and disable-password-auth, each a
+// read-modify-write that keeps every other setting. Run it with -h for the
+// commands, --version for the build, or see docs/cli.md.
 package main
 
 import (

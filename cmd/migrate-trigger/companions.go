@@ -16,21 +16,20 @@ import (
 // handler is the function's one handler: the "Migrate user" handler behind
 // the router, with the companion triggers the settings enable (groups that
 // follow the user, the sign-up guard).
-func handler(s settings.Settings, oldAPI *cip.Client, pool *cognito.OldPool, newAPI *cip.Client,
-	log *slog.Logger, emf *metrics.EMF) lambda.Handler {
-	newPool := cognito.NewNewPool(newAPI)
+// decider makes the migrate-user decisions, opts configure that handler.
+func handler(s settings.Settings, oldAPI *cip.Client, pool *cognito.OldPool, newPool *cognito.NewPool, newAPI *cip.Client,
+	log *slog.Logger, emf *metrics.EMF, decider trigger.Decider, opts ...trigger.Option) lambda.Handler {
 	dir := cognito.NewOldDirectory(oldAPI, pool)
-	var decider trigger.Decider = migrate.New(pool, newPool, s.Rules)
-	var opts []trigger.RouterOption
+	var routes []trigger.RouterOption
 	if attr := s.Companions.GroupsAttribute; attr != "" {
-		decider = migrate.CarryGroups(decider, dir, newPool, attr)
+		decider = migrate.CarryGroups(decider, dir, newPool, attr, s.Lookup)
 		applier := migrate.NewGroupApplier(cognito.NewNewGroups(newAPI), dir, attr, s.Companions.CreateMissingGroups)
-		opts = append(opts, trigger.RouteTokens(trigger.NewPreToken(applier, log, emf)))
+		routes = append(routes, trigger.RouteTokens(trigger.NewPreToken(applier, log, emf)))
 	}
 	if s.Companions.SignUpGuard {
 		guard := migrate.NewSignUpGuard(dir, newPool, s.Rules.LegacySub)
-		opts = append(opts, trigger.RouteSignUps(trigger.NewPreSignUp(guard, s.Companions.SignUpGuardMessage, log, emf)))
+		routes = append(routes, trigger.RouteSignUps(trigger.NewPreSignUp(guard, s.Companions.SignUpGuardMessage, log, emf)))
 	}
-	migrateUser := trigger.NewHandler(decider, log, trigger.WithDeclineMode(s.Decline), trigger.WithMetrics(emf))
-	return trigger.NewRouter(migrateUser, log, append(opts, trigger.RouteMetrics(emf))...)
+	migrateUser := trigger.NewHandler(decider, log, append(opts, trigger.WithMetrics(emf))...)
+	return trigger.NewRouter(migrateUser, log, append(routes, trigger.RouteMetrics(emf))...)
 }

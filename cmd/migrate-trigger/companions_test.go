@@ -36,8 +36,8 @@ func companionPools(t *testing.T) *cognitotest.Fake {
 		Attributes: map[string]string{"email": "alice@example.com", "email_verified": "true"}})
 	f.AddUser(oldPoolID, cognitotest.User{Username: "carol", Password: password, Enabled: true, Status: "UNCONFIRMED",
 		Attributes: map[string]string{"email": "carol@example.com"}})
-	f.AddGroup(oldPoolID, cognitotest.Group{Name: "admins", Members: []string{"alice"}})
-	f.AddGroup(oldPoolID, cognitotest.Group{Name: "editors", Description: "People who edit", Precedence: aws.Int32(5), Members: []string{"alice"}})
+	f.PutGroup(oldPoolID, cognitotest.GroupSpec{Name: "admins", Members: []string{"alice"}})
+	f.PutGroup(oldPoolID, cognitotest.GroupSpec{Name: "editors", Description: "People who edit", Precedence: aws.Int64(5), Members: []string{"alice"}})
 	pool := standardNewPool()
 	pool["SchemaAttributes"] = append(pool["SchemaAttributes"].([]any), map[string]any{"Name": "custom:legacy_groups",
 		"AttributeDataType": "String", "Mutable": true, "StringAttributeConstraints": map[string]any{"MaxLength": "2048"}})
@@ -45,11 +45,11 @@ func companionPools(t *testing.T) *cognitotest.Fake {
 	desc, _ := json.Marshal(pool)
 	f.PutUserPool(desc)
 	f.AddClient(cognitotest.AppClient{PoolID: newPoolID, ID: newClientID, Flows: []string{"ALLOW_ADMIN_USER_PASSWORD_AUTH"}})
-	f.AddGroup(newPoolID, cognitotest.Group{Name: "admins"})
+	f.AddGroup(newPoolID, "admins")
 	for i := range 70 {
 		name := fmt.Sprintf("team-%02d", i)
-		f.AddGroup(oldPoolID, cognitotest.Group{Name: name, Members: []string{"alice"}})
-		f.AddGroup(newPoolID, cognitotest.Group{Name: name})
+		f.PutGroup(oldPoolID, cognitotest.GroupSpec{Name: name, Members: []string{"alice"}})
+		f.AddGroup(newPoolID, name)
 	}
 	t.Setenv("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER", f.URL)
 	return f
@@ -169,9 +169,9 @@ func TestFirstTokensCarryTheGroups(t *testing.T) {
 			if v, ok := f.UserAttributes(newPoolID, "alice")["custom:legacy_groups"]; ok {
 				t.Errorf("custom:legacy_groups = %q after the first tokens; it is deleted once applied", v)
 			}
-			editors, exists := f.Group(newPoolID, "editors")
+			editors, exists := f.GroupSpecOf(newPoolID, "editors")
 			switch {
-			case tt.create && (!exists || editors.Description != "People who edit" || aws.ToInt32(editors.Precedence) != 5):
+			case tt.create && (!exists || editors.Description != "People who edit" || aws.ToInt64(editors.Precedence) != 5):
 				t.Errorf("editors in the new pool = %+v, %v; want it created as the old pool has it", editors, exists)
 			case !tt.create && exists:
 				t.Errorf("editors was created without CREATE_MISSING_GROUPS")

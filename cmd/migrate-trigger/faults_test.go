@@ -347,12 +347,13 @@ func TestNoPathWritesASecret(t *testing.T) {
 	}
 	users := []cognitotest.User{
 		{Username: "alice", Enabled: true, Attributes: verified("alice")},
-		{Username: "mfa", Enabled: true, Challenge: "SOFTWARE_TOKEN_MFA", Attributes: verified("mfa")},
+		{Username: "mfa", Enabled: true, Challenge: "SOFTWARE_TOKEN_MFA", MFASettings: []string{"SOFTWARE_TOKEN_MFA"}, Attributes: verified("mfa")},
 		{Username: "disabled", Enabled: false, Attributes: verified("disabled")},
 		{Username: "unconfirmed", Enabled: true, Status: "UNCONFIRMED", Attributes: verified("unconfirmed")},
 		{Username: "reset", Enabled: true, Status: "RESET_REQUIRED", Attributes: verified("reset")},
 		{Username: "temporary", Enabled: true, Status: "FORCE_CHANGE_PASSWORD", Attributes: verified("temporary")},
 		{Username: "nocontact", Enabled: true, Attributes: map[string]string{"email": "nocontact@example.com", "email_verified": "false"}},
+		{Username: "tempnocontact", Enabled: true, Status: "FORCE_CHANGE_PASSWORD", Attributes: map[string]string{"email": "tempnocontact@example.com"}},
 	}
 	secrets := []string{clientSecret, "eyJ"}
 	for _, u := range users {
@@ -384,6 +385,8 @@ func TestNoPathWritesASecret(t *testing.T) {
 		{"temporary password (migrates as RESET_REQUIRED)", event(auth, "temporary", pw("temporary")), nil, "migrated", "migrated"},
 		{"temporary password, forgot password", event(forgot, "temporary", ""), nil, "declined", "unsupported_status"},
 		{"no verified contact, forgot password", event(forgot, "nocontact", ""), nil, "declined", "no_verified_contact"},
+		{"MFA user, forgot password", event(forgot, "mfa", ""), nil, "declined", "mfa_required"},
+		{"temporary password, no verified contact", event(auth, "tempnocontact", pw("tempnocontact")), nil, "declined", "no_verified_contact"},
 		{"empty password", event(auth, "alice", ""), nil, "declined", "empty_input"},
 		{"email typed, new pool has no email alias", event(auth, "alice@example.com", pw("alice")), nil, "declined", "sign_in_name_not_usable"},
 		{"username in other case, case-sensitive new pool", event(auth, "ALICE", pw("alice")), nil, "declined", "username_case_mismatch"},

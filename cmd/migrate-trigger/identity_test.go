@@ -155,6 +155,8 @@ func TestChallengesPasswordPolicyAndTrustOverTheWire(t *testing.T) {
 		Attributes: map[string]string{"email": "alice@example.com", "email_verified": "true"}}
 	plainUser := cognitotest.User{Username: "alice", Password: password, Enabled: true, Status: "CONFIRMED",
 		Attributes: map[string]string{"email": "alice@example.com", "email_verified": "false"}}
+	verifiedUser := cognitotest.User{Username: "alice", Password: password, Enabled: true, Status: "CONFIRMED",
+		Attributes: map[string]string{"email": "alice@example.com", "email_verified": "true"}}
 	strict := map[string]any{"MfaConfiguration": "OPTIONAL", "Policies": map[string]any{"PasswordPolicy": map[string]any{
 		"MinimumLength": 32, "RequireUppercase": true, "RequireLowercase": true, "RequireNumbers": true, "RequireSymbols": true}}}
 
@@ -168,8 +170,10 @@ func TestChallengesPasswordPolicyAndTrustOverTheWire(t *testing.T) {
 		{"SMS MFA, MFA_POLICY=migrate: confirmed with SMS MFA on", mfaUser, map[string]string{"MFA_POLICY": "migrate"},
 			map[string]any{"finalUserStatus": "CONFIRMED", "enableSMSMFA": true}},
 		{"temporary password: RESET_REQUIRED", tempUser, nil, map[string]any{"finalUserStatus": "RESET_REQUIRED"}},
-		{"password fails the new policy, enforced: RESET_REQUIRED", plainUser, map[string]string{"ENFORCE_PASSWORD_POLICY": "true"},
+		{"password fails the new policy, enforced: RESET_REQUIRED", verifiedUser, map[string]string{"ENFORCE_PASSWORD_POLICY": "true"},
 			map[string]any{"finalUserStatus": "RESET_REQUIRED"}},
+		{"password fails the new policy, enforced, no verified contact: CONFIRMED, no dead end", plainUser,
+			map[string]string{"ENFORCE_PASSWORD_POLICY": "true"}, map[string]any{"finalUserStatus": "CONFIRMED"}},
 		{"password fails the new policy, not enforced: CONFIRMED", plainUser, nil, map[string]any{"finalUserStatus": "CONFIRMED"}},
 		{"unverified email stays unverified", plainUser, nil, map[string]any{"email_verified": "false"}},
 		{"TRUST_EMAIL verifies it", plainUser, map[string]string{"TRUST_EMAIL": "true"}, map[string]any{"email_verified": "true"}},

@@ -16,7 +16,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/cognito-migrate/cognito-migrate/internal/rehearsal"
+	"github.com/cognito-migrate/cognito-migrate/e2e/rehearsal"
 )
 
 func main() {

@@ -50,6 +50,12 @@ func rules() []rule {
 		{from: "internal/settings", to: "internal/awsconfig", why: "settings are plain values"},
 		{from: "internal/awsconfig", to: "internal/settings", why: "awsconfig takes plain options, so both binaries build clients the same way"},
 	}
+	// Adapters serve the workflows and the trigger, never the other way.
+	for _, adapter := range []string{"internal/cognito", "internal/lambdaapi", "internal/awsconfig", "internal/awserr"} {
+		for _, user := range []string{"internal/bulk", "internal/preflight", "internal/cli", "internal/trigger", "internal/settings"} {
+			r = append(r, rule{from: adapter, to: user, why: "adapters know AWS, not the workflows that use them"})
+		}
+	}
 	for _, d := range testDoubles {
 		r = append(r, rule{from: "internal/", to: d, why: "a test double is for tests"})
 		r = append(r, rule{from: "cmd/", to: d, why: "a test double is for tests", transitive: true})
@@ -63,7 +69,7 @@ func rules() []rule {
 
 // devTools are the developer tools (benchmark, packager, demo): they may
 // use test doubles, and nothing shipped may use them.
-var devTools = []string{"tools/", "e2e/", "cmd/bench", "internal/bench", "internal/rehearsal"}
+var devTools = []string{"tools/", "e2e/"}
 
 // exempt packages may use test doubles: the doubles themselves (they may
 // build on each other) and the developer tools.
@@ -145,6 +151,7 @@ func TestRulesCatchForbiddenImports(t *testing.T) {
 		{"cli imports trigger", pkg{ImportPath: m("internal/cli"), Imports: []string{m("internal/trigger")}}},
 		{"settings imports trigger", pkg{ImportPath: m("internal/settings"), Imports: []string{m("internal/trigger")}}},
 		{"awsconfig imports settings", pkg{ImportPath: m("internal/awsconfig"), Imports: []string{m("internal/settings")}}},
+		{"an adapter imports a workflow", pkg{ImportPath: m("internal/cognito"), Imports: []string{m("internal/bulk")}}},
 		{"a product package imports a test double", pkg{ImportPath: m("internal/cognito"), Imports: []string{m("internal/cognitotest")}}},
 		{"a binary depends on a test double", pkg{ImportPath: m("cmd/migrate-trigger"), Deps: []string{m("internal/awstest")}}},
 		{"a binary depends on a tool", pkg{ImportPath: m("cmd/cognito-migrate"), Deps: []string{m("tools/bench")}}},

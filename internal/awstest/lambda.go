@@ -19,6 +19,9 @@ import (
 const (
 	lambdaPolicyPrefix = "/2015-03-31/functions/"
 	lambdaPolicySuffix = "/policy"
+	// lambdaConfigurationSuffix ends the path of GetFunctionConfiguration
+	// (GET).
+	lambdaConfigurationSuffix = "/configuration"
 )
 
 var (
@@ -34,7 +37,8 @@ var (
 	lambdaAction        = regexp.MustCompile(`^(lambda:[*]|lambda:[a-zA-Z]+|[*])$`)
 )
 
-// Lambda is a fake AWS Lambda that answers GetPolicy and AddPermission over
+// Lambda is a fake AWS Lambda that answers GetPolicy, AddPermission and
+// GetFunctionConfiguration (with the environment set by SetEnvironment) over
 // Lambda's REST-JSON protocol, the way the real service does, so the real
 // lambda.Client can be pointed at it. It is safe for concurrent use.
 //
@@ -67,6 +71,9 @@ type Lambda struct {
 type lambdaFunction struct {
 	arn      string
 	policies map[string]*lambdaPolicy // by qualifier
+	// environment is the function's Environment.Variables, the same for
+	// every qualifier; nil for none.
+	environment map[string]string
 }
 
 type lambdaPolicy struct {
@@ -77,7 +84,8 @@ type lambdaPolicy struct {
 // LambdaCall records one request received by the fake Lambda, including
 // failed ones.
 type LambdaCall struct {
-	// Operation is "GetPolicy" or "AddPermission" (or the method and path
+	// Operation is "GetPolicy", "AddPermission" or
+	// "GetFunctionConfiguration" (or the method and path
 	// of a request the fake does not know).
 	Operation string
 	// FunctionName is the function as named in the path (decoded), and
@@ -164,8 +172,23 @@ func (l *Lambda) Statements(functionARN string) []map[string]any {
 	return out
 }
 
-// Deny makes every following call of operation ("GetPolicy" or
-// "AddPermission") fail with AccessDeniedException while on is true, as when
+// SetEnvironment sets the Environment.Variables that
+// GetFunctionConfiguration returns for functionARN (unqualified; every
+// version and alias answers the same). It fails the test on an unknown
+// function.
+func (l *Lambda) SetEnvironment(functionARN string, variables map[string]string) {
+	l.tb.Helper()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	fn, _, apiErr := l.lookup(functionARN, "")
+	if apiErr != nil {
+		l.tb.Fatalf("awstest: Lambda.SetEnvironment(%q): %s", functionARN, apiErr.message)
+	}
+	fn.environment = maps.Clone(variables)
+}
+
+// Deny makes every following call of operation ("GetPolicy",
+// "AddPermission" or "GetFunctionConfiguration") fail with AccessDeniedException while on is true, as when
 // the caller lacks lambda:GetPolicy or lambda:AddPermission.
 func (l *Lambda) Deny(operation string, on bool) {
 	l.mu.Lock()
@@ -208,10 +231,18 @@ func (l *Lambda) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	call := LambdaCall{Qualifier: r.URL.Query().Get("Qualifier")}
 	name, ok := strings.CutPrefix(r.URL.Path, lambdaPolicyPrefix)
+	configuration := false
 	if ok {
-		name, ok = strings.CutSuffix(name, lambdaPolicySuffix)
+		var isPolicy bool
+		name, isPolicy = strings.CutSuffix(name, lambdaPolicySuffix)
+		if !isPolicy {
+			name, configuration = strings.CutSuffix(name, lambdaConfigurationSuffix)
+		}
+		ok = isPolicy || configuration
 	}
 	switch {
+	case configuration && !strings.Contains(name, "/") && r.Method == http.MethodGet:
+		call.Operation = "GetFunctionConfiguration"
 	case ok && !strings.Contains(name, "/") && r.Method == http.MethodGet:
 		call.Operation = "GetPolicy"
 	case ok && !strings.Contains(name, "/") && r.Method == http.MethodPost:
@@ -257,7 +288,7 @@ func (l *Lambda) handle(call *LambdaCall, authorization string, body []byte) (in
 		}
 		return 0, nil, &apiError{problem.status, code, problem.message}
 	}
-	if call.Operation != "GetPolicy" && call.Operation != "AddPermission" {
+	if call.Operation != "GetPolicy" && call.Operation != "AddPermission" && call.Operation != "GetFunctionConfiguration" {
 		return 0, nil, &apiError{http.StatusNotFound, "UnknownOperationException",
 			fmt.Sprintf("awstest: %s is not faked", call.Operation)}
 	}
@@ -272,6 +303,9 @@ func (l *Lambda) handle(call *LambdaCall, authorization string, body []byte) (in
 	fn, qualifier, apiErr := l.lookup(call.FunctionName, call.Qualifier)
 	if apiErr != nil {
 		return 0, nil, apiErr
+	}
+	if call.Operation == "GetFunctionConfiguration" {
+		return http.StatusOK, fn.configuration(qualifier), nil
 	}
 	if call.Operation == "GetPolicy" {
 		p := fn.policies[qualifier]
@@ -405,6 +439,29 @@ func (l *Lambda) resourceARN(name string) string {
 		return name
 	}
 	return "arn:aws:lambda:eu-west-1:000000000000:function:" + name
+}
+
+// configuration is the GetFunctionConfiguration answer: the members a
+// provided.al2023 Go function has, and its environment.
+func (fn *lambdaFunction) configuration(qualifier string) map[string]any {
+	arn, version := fn.arn, "$LATEST"
+	if qualifier != "" {
+		arn += ":" + qualifier
+		version = qualifier
+	}
+	out := map[string]any{
+		"FunctionName":  fn.arn[strings.LastIndex(fn.arn, ":")+1:],
+		"FunctionArn":   arn,
+		"Runtime":       "provided.al2023",
+		"Handler":       "bootstrap",
+		"Architectures": []string{"arm64"},
+		"Version":       version,
+		"State":         "Active",
+	}
+	if fn.environment != nil {
+		out["Environment"] = map[string]any{"Variables": fn.environment}
+	}
+	return out
 }
 
 func (fn *lambdaFunction) policy(qualifier string) *lambdaPolicy {

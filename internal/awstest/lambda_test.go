@@ -230,3 +230,44 @@ func TestLambdaRequiresSignature(t *testing.T) {
 		t.Errorf("unsigned GetPolicy = %d %s, want 403 MissingAuthenticationTokenException", resp.StatusCode, resp.Header.Get("X-Amzn-ErrorType"))
 	}
 }
+
+func TestLambdaGetFunctionConfiguration(t *testing.T) {
+	l := NewLambda(t)
+	l.AddFunction(testFunctionARN)
+	client := lambdaClient(l)
+	ctx := context.Background()
+
+	out, err := client.GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: aws.String(testFunctionARN)})
+	if err != nil {
+		t.Fatalf("GetFunctionConfiguration() error = %v", err)
+	}
+	if out.Environment != nil || aws.ToString(out.FunctionArn) != testFunctionARN || aws.ToString(out.FunctionName) != "cognito-migrate" {
+		t.Errorf("GetFunctionConfiguration() = %s, %s, %+v; want the function, no environment", aws.ToString(out.FunctionName), aws.ToString(out.FunctionArn), out.Environment)
+	}
+
+	env := map[string]string{"OLD_USER_POOL_ID": "eu-west-1_Old", "OLD_CLIENT_ID": "abc"}
+	l.SetEnvironment(testFunctionARN, env)
+	out, err = client.GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: aws.String(testFunctionARN + ":live")})
+	if err != nil {
+		t.Fatalf("GetFunctionConfiguration(alias) error = %v", err)
+	}
+	if diff := cmp.Diff(env, out.Environment.Variables); diff != "" {
+		t.Errorf("Environment.Variables (-want +got):\n%s", diff)
+	}
+	if got := aws.ToString(out.FunctionArn); got != testFunctionARN+":live" {
+		t.Errorf("FunctionArn = %s, want the alias's", got)
+	}
+
+	_, err = client.GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: aws.String("arn:aws:lambda:eu-west-1:111122223333:function:other")})
+	if apiErrorCode(err) != "ResourceNotFoundException" {
+		t.Errorf("unknown function: error = %v, want ResourceNotFoundException", err)
+	}
+	l.Deny("GetFunctionConfiguration", true)
+	_, err = client.GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: aws.String(testFunctionARN)})
+	if apiErrorCode(err) != "AccessDeniedException" {
+		t.Errorf("denied: error = %v, want AccessDeniedException", err)
+	}
+	if got := l.CallCount("GetFunctionConfiguration"); got != 4 {
+		t.Errorf("CallCount(GetFunctionConfiguration) = %d, want 4", got)
+	}
+}

@@ -13,6 +13,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/cognito-migrate/cognito-migrate/internal/version"
 )
 
 // Exit codes.
@@ -25,16 +27,17 @@ const (
 const program = "cognito-migrate"
 
 // Main runs the command line args (without the program name) and returns the
-// exit code. The AWS SDK reads its configuration (credentials, region,
-// profiles, AWS_ENDPOINT_URL_<SERVICE>) from the process environment itself;
-// getenv and stdin are not read by the current commands.
+// exit code. The AWS SDK reads its configuration (credentials, profiles,
+// AWS_ENDPOINT_URL_<SERVICE>) from the process environment itself; getenv
+// gives the commands OLD_USER_POOL_ENDPOINT. stdin is not read by the
+// current commands.
 func Main(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
-	return Run(ctx, args, stdout, stderr, SDKClients())
+	return Run(ctx, args, getenv, stdout, stderr, SDKClients())
 }
 
 // Run is Main with the AWS clients given, for tests.
-func Run(ctx context.Context, args []string, stdout, stderr io.Writer, clients Clients) int {
-	app := &app{stdout: stdout, stderr: stderr, clients: clients}
+func Run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, clients Clients) int {
+	app := &app{stdout: stdout, stderr: stderr, getenv: getenv, clients: clients}
 	name, err := app.run(ctx, args)
 	if err != nil {
 		app.printError(name, err)
@@ -69,6 +72,7 @@ func usagef(help, format string, args ...any) error {
 
 type app struct {
 	stdout, stderr io.Writer
+	getenv         func(string) string
 	clients        Clients
 }
 
@@ -90,7 +94,7 @@ type command struct {
 // commands returns the subcommands, in the order help lists them, bound to
 // app.
 func (a *app) commands() []*command {
-	return []*command{newAttachTriggerCmd(a), newDetachTriggerCmd(a), newEnablePasswordAuthCmd(a)}
+	return []*command{newAttachTriggerCmd(a), newDetachTriggerCmd(a), newEnablePasswordAuthCmd(a), newDisablePasswordAuthCmd(a)}
 }
 
 func (a *app) run(ctx context.Context, args []string) (string, error) {
@@ -100,6 +104,9 @@ func (a *app) run(ctx context.Context, args []string) (string, error) {
 	}
 	name, rest := args[0], args[1:]
 	switch name {
+	case "version", "-version", "--version":
+		fmt.Fprintf(a.stdout, "%s %s\n", program, version.String())
+		return "", nil
 	case "help", "-h", "-help", "--help":
 		if name == "help" && len(rest) > 0 {
 			cmd := a.find(rest[0])
@@ -147,8 +154,12 @@ func (a *app) printUsage(w io.Writer) {
 		fmt.Fprintf(w, "  %-22s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintf(w, "  %-22s %s\n", "help [command]", "show this help, or a command's")
+	fmt.Fprintf(w, "  %-22s %s\n", "--version", "print the version")
 	fmt.Fprintf(w, "\nRun '%s <command> -h' for a command's flags.\n", program)
-	fmt.Fprintf(w, "AWS credentials, region and endpoints come from the AWS SDK's usual sources\n(AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL_<SERVICE>, ~/.aws/config); --region overrides the region.\n")
+	fmt.Fprintf(w, "AWS credentials and endpoints come from the AWS SDK's usual sources (AWS_PROFILE,\n"+
+		"AWS_ACCESS_KEY_ID, SSO, AWS_ENDPOINT_URL_<SERVICE>, ~/.aws/config), or --profile and\n"+
+		"--endpoint-url. The region is the user pool ID's prefix unless --region says otherwise.\n"+
+		"Every AWS call gives up after %v.\n", DefaultCallTimeout)
 	fmt.Fprintf(w, "\nExit status: 0 done (or nothing to do), 1 failed, 2 usage error.\n")
 }
 

@@ -44,8 +44,15 @@ func TestExitCodes(t *testing.T) {
 		{name: "bad --output", args: append(attach, "--output", "yaml"), want: ExitUsage, wantStderr: `--output must be text or json, not "yaml"`},
 		{name: "unknown flag", args: append(attach, "--force"), want: ExitUsage, wantStderr: "flag provided but not defined: -force"},
 		{name: "stray argument", args: append(attach, "now"), want: ExitUsage, wantStderr: `unexpected argument "now"`},
-		{name: "no region anywhere", args: []string{"detach-trigger", "--user-pool-id", richPoolID}, noRegion: true, want: ExitUsage,
-			wantStderr: "no AWS region: pass --region eu-west-1 or set AWS_REGION"},
+		{name: "no region anywhere", args: []string{"detach-trigger", "--user-pool-id", "RichPool1"}, noRegion: true, want: ExitUsage,
+			wantStderr: `no AWS region: the pool ID "RichPool1" does not start with one; pass --region or set AWS_REGION`},
+		{name: "region from the pool ID", args: []string{"detach-trigger", "--user-pool-id", richPoolID}, noRegion: true, want: ExitOK,
+			wantStdout: "Migrate user trigger: none"},
+		{name: "bad --region", args: append(attach, "--region", "eu west 1"), want: ExitUsage, wantStderr: `--region "eu west 1" is not a region name`},
+		{name: "bad --endpoint-url", args: append(attach, "--endpoint-url", "localhost:9229"), want: ExitUsage, wantStderr: `--endpoint-url "localhost:9229" is not an absolute http(s) URL`},
+		{name: "unknown --profile", args: append(attach, "--profile", "nope"), want: ExitFailure, wantStderr: `the AWS profile "nope" is not in the shared config files`},
+		{name: "--version", args: []string{"--version"}, want: ExitOK, wantStdout: "cognito-migrate (devel)"},
+		{name: "version", args: []string{"version"}, want: ExitOK, wantStdout: "cognito-migrate (devel)"},
 		{name: "AWS refuses", args: []string{"detach-trigger", "--user-pool-id", "eu-west-1_Missing"}, want: ExitFailure, wantStderr: "not found"},
 		{name: "done", args: attach, want: ExitOK},
 		{name: "dry run", args: append(attach, "--dry-run"), want: ExitOK},
@@ -56,6 +63,7 @@ func TestExitCodes(t *testing.T) {
 			if tt.noRegion {
 				e.clients.region = ""
 			}
+			e.clients.profiles = map[string]string{"": "AKIDOPERATOR"}
 			r := e.run(t, tt.args...)
 			if r.code != tt.want {
 				t.Errorf("exit code = %d, want %d", r.code, tt.want)
@@ -74,7 +82,7 @@ func TestExitCodes(t *testing.T) {
 }
 
 func TestHelp(t *testing.T) {
-	for _, args := range [][]string{{"help"}, {"attach-trigger", "-h"}, {"detach-trigger", "-h"}, {"enable-password-auth", "-h"}} {
+	for _, args := range [][]string{{"help"}, {"attach-trigger", "-h"}, {"detach-trigger", "-h"}, {"enable-password-auth", "-h"}, {"disable-password-auth", "-h"}} {
 		t.Run(args[0], func(t *testing.T) {
 			r := newEnv(t).run(t, args...)
 			if r.code != ExitOK || r.stderr != "" {

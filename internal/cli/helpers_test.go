@@ -12,12 +12,14 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
-	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
@@ -42,7 +44,11 @@ type env struct {
 	cognito *cognitotest.Fake
 	lambda  *awstest.Lambda
 	clients *testClients
+	// vars is the process environment the command sees through getenv.
+	vars map[string]string
 }
+
+func (e *env) getenv(name string) string { return e.vars[name] }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
@@ -72,7 +78,7 @@ func (e *env) run(t *testing.T, args ...string) runResult {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
 	c0, l0 := len(e.cognito.Calls()), len(e.lambda.Calls())
-	code := Run(context.Background(), args, &stdout, &stderr, e.clients)
+	code := Run(context.Background(), args, e.getenv, &stdout, &stderr, e.clients)
 	t.Logf("cognito-migrate %s: exit %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, stdout.String(), stderr.String())
 	r := runResult{code: code, stdout: stdout.String(), stderr: stderr.String()}
 	for _, c := range e.cognito.Calls()[c0:] {
@@ -85,44 +91,86 @@ func (e *env) run(t *testing.T, args ...string) runResult {
 	return r
 }
 
-// testClients gives commands real SDK clients aimed at the fakes.
+// testClients gives commands an SDK configuration aimed at the fakes, as
+// AWS_ENDPOINT_URL_<SERVICE> would.
 type testClients struct {
 	cognito *cognitotest.Fake
 	lambda  *awstest.Lambda
 	region  string // the SDK's region; "" for none
+	// profiles, when set, gives the access key id of each profile the
+	// commands may ask for ("" the default); others are not found.
+	profiles map[string]string
+	// endpoints are more AWS_ENDPOINT_URL_<SERVICE> values, by SDK service
+	// id ("STS").
+	endpoints map[string]string
+	// credentialsErr, when set, is what retrieving credentials fails with.
+	credentialsErr error
+	// timeout bounds every call (default: DefaultCallTimeout).
+	timeout time.Duration
 	// wrap and wrapLambda, when set, wrap the clients.
 	wrap       func(cognito.AdminAPI) cognito.AdminAPI
 	wrapLambda func(lambdaapi.API) lambdaapi.API
 }
 
-func (c *testClients) Cognito(_ context.Context, region string) (cognito.AdminAPI, string, error) {
-	if region == "" {
-		region = c.region
+func (c *testClients) Config(_ context.Context, profile string) (aws.Config, error) {
+	key := "AKIDOPERATOR"
+	if c.profiles != nil {
+		k, ok := c.profiles[profile]
+		if !ok {
+			return aws.Config{}, configError(profile, config.SharedConfigProfileNotExistError{Profile: profile})
+		}
+		key = k
 	}
-	if region == "" {
-		return nil, "", errNoRegion
+	endpoints := serviceEndpoints{"Cognito Identity Provider": c.cognito.URL}
+	if c.lambda != nil {
+		endpoints["Lambda"] = c.lambda.URL
 	}
-	var api cognito.AdminAPI = c.cognito.Client(func(o *cip.Options) {
-		o.Region = region
-		o.HTTPClient = bufferedBody{o.HTTPClient}
-	})
-	if c.wrap != nil {
-		api = c.wrap(api)
+	for k, v := range c.endpoints {
+		endpoints[k] = v
 	}
-	return api, region, nil
+	var creds aws.CredentialsProvider = credentials.NewStaticCredentialsProvider(key, "operator-secret", "")
+	if c.credentialsErr != nil {
+		creds = aws.NewCredentialsCache(aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+			return aws.Credentials{}, c.credentialsErr
+		}))
+	}
+	return aws.Config{
+		Region:        c.region,
+		Credentials:   creds,
+		HTTPClient:    bufferedBody{http.DefaultClient},
+		ConfigSources: []any{endpoints},
+		Retryer:       func() aws.Retryer { return retry.NewStandard() },
+	}, nil
 }
 
-func (c *testClients) Lambda(_ context.Context, region string) (lambdaapi.API, error) {
-	var api lambdaapi.API = lambda.New(lambda.Options{
-		Region:       region,
-		BaseEndpoint: aws.String(c.lambda.URL),
-		Credentials:  credentials.NewStaticCredentialsProvider("AKIDOPERATOR", "operator-secret", ""),
-		HTTPClient:   bufferedBody{http.DefaultClient},
-	})
-	if c.wrapLambda != nil {
-		api = c.wrapLambda(api)
+func (c *testClients) callTimeout() time.Duration {
+	if c.timeout == 0 {
+		return DefaultCallTimeout
 	}
-	return api, nil
+	return c.timeout
+}
+
+func (c *testClients) decorateCognito(api cognito.AdminAPI) cognito.AdminAPI {
+	if c.wrap != nil {
+		return c.wrap(api)
+	}
+	return api
+}
+
+func (c *testClients) decorateLambda(api lambdaapi.API) lambdaapi.API {
+	if c.wrapLambda != nil {
+		return c.wrapLambda(api)
+	}
+	return api
+}
+
+// serviceEndpoints are AWS_ENDPOINT_URL_<SERVICE> values as the SDK's
+// configuration sources offer them, by SDK service id.
+type serviceEndpoints map[string]string
+
+func (e serviceEndpoints) GetServiceBaseEndpoint(_ context.Context, sdkID string) (string, bool, error) {
+	v, ok := e[sdkID]
+	return v, ok, nil
 }
 
 // bufferedBody hands the transport its own copy of the request body. The

@@ -16,17 +16,21 @@ import (
 	"github.com/cognito-migrate/cognito-migrate/internal/cognito"
 )
 
-// passwordAuthOptions are the flags of enable-password-auth.
+// passwordAuthOptions are the flags of enable-password-auth and
+// disable-password-auth.
 type passwordAuthOptions struct {
 	poolOptions
 	ClientID string
+	// enable: add the flow (enable-password-auth), else remove it.
+	enable bool
 }
 
 func newEnablePasswordAuthCmd(a *app) *command {
-	opts := &passwordAuthOptions{}
+	opts := &passwordAuthOptions{enable: true}
 	fs := flag.NewFlagSet("enable-password-auth", flag.ContinueOnError)
 	fs.StringVar(&opts.ClientID, "client-id", "", "the app client's `ID` (required)")
 	opts.register(fs)
+	opts.registerDryRun(fs)
 	c := &command{
 		name:     "enable-password-auth",
 		summary:  "allow USER_PASSWORD_AUTH on an app client, changing nothing else",
@@ -38,8 +42,9 @@ USER_PASSWORD_AUTH (and ADMIN_USER_PASSWORD_AUTH) sign-ins. SRP sign-ins
 (USER_SRP_AUTH, the default of Amplify and the Cognito SDKs) never call it.
 
 UpdateUserPoolClient resets every setting a request leaves out, so this command reads
-the client (DescribeUserPoolClient), writes every setting back as it was with only
-the flow added (UpdateUserPoolClient), and reads it again to check. A client without
+the client (DescribeUserPoolClient), reads it again just before writing and stops if
+anything changed in between, writes every setting back as it was with only the flow
+added (UpdateUserPoolClient), and reads it again to check. A client without
 ExplicitAuthFlows has Cognito's implicit ALLOW_REFRESH_TOKEN_AUTH, ALLOW_USER_SRP_AUTH
 and ALLOW_CUSTOM_AUTH; those are kept, written out. A client with legacy flow names
 (ADMIN_NO_SRP_AUTH, CUSTOM_AUTH_FLOW_ONLY, USER_PASSWORD_AUTH) is not converted: the
@@ -63,7 +68,51 @@ Exit status: 0 done (or nothing to do), 1 failed, 2 usage error.`,
 		if opts.ClientID == "" {
 			return usagef(c.name, "--client-id is required")
 		}
-		res, err := runEnablePasswordAuth(ctx, a, c.name, opts)
+		res, err := runPasswordAuth(ctx, a, c.name, opts)
+		return a.finish(opts.Output, res, err)
+	}
+	return c
+}
+
+func newDisablePasswordAuthCmd(a *app) *command {
+	opts := &passwordAuthOptions{}
+	fs := flag.NewFlagSet("disable-password-auth", flag.ContinueOnError)
+	fs.StringVar(&opts.ClientID, "client-id", "", "the app client's `ID` (required)")
+	opts.register(fs)
+	opts.registerDryRun(fs)
+	c := &command{
+		name:     "disable-password-auth",
+		summary:  "remove ALLOW_USER_PASSWORD_AUTH from an app client, after the migration",
+		synopsis: "--user-pool-id ID --client-id ID [--dry-run] [--output text|json] [--region REGION]",
+		description: `
+Removes ALLOW_USER_PASSWORD_AUTH from an app client of the NEW pool, once the
+migration is over and the apps sign in with SRP (USER_SRP_AUTH) again: the reverse of
+enable-password-auth. From then on, users not yet in the new pool can still arrive
+through "forgot password" (the trigger's UserMigration_ForgotPassword) or a bulk
+import, not by signing in with this client.
+
+The same read-modify-write as enable-password-auth: the client is read
+(DescribeUserPoolClient), read again just before writing (the command stops if
+anything changed in between), written back with every other setting as it was
+(UpdateUserPoolClient), and read again to check. A client whose other flows would
+not let anyone sign in (only ALLOW_REFRESH_TOKEN_AUTH left), or with the legacy name
+USER_PASSWORD_AUTH, is not changed: the command explains and stops.
+--dry-run prints the plan and changes nothing.`,
+		footer: `
+IAM: cognito-idp:DescribeUserPoolClient and cognito-idp:UpdateUserPoolClient on the
+pool (with --dry-run, only DescribeUserPoolClient).
+
+Exit status: 0 done (or nothing to do), 1 failed, 2 usage error.`,
+		flags: fs,
+	}
+	c.run = func(ctx context.Context) error {
+		if err := opts.poolOptions.validate(c.name); err != nil {
+			return err
+		}
+		if opts.ClientID == "" {
+			return usagef(c.name, "--client-id is required")
+		}
+		res, err := runPasswordAuth(ctx, a, c.name, opts)
 		return a.finish(opts.Output, res, err)
 	}
 	return c
@@ -119,6 +168,34 @@ func withPasswordAuth(flows []types.ExplicitAuthFlowsType) ([]types.ExplicitAuth
 	return append(slices.Clone(base), passwordAuthFlow), note, nil
 }
 
+// signInFlows are the flows that sign a user in (ALLOW_REFRESH_TOKEN_AUTH
+// only renews a session).
+var signInFlows = []types.ExplicitAuthFlowsType{
+	types.ExplicitAuthFlowsTypeAllowUserSrpAuth,
+	types.ExplicitAuthFlowsTypeAllowCustomAuth,
+	types.ExplicitAuthFlowsTypeAllowAdminUserPasswordAuth,
+	types.ExplicitAuthFlowsTypeAllowUserAuth,
+}
+
+// withoutPasswordAuth returns the flows without ALLOW_USER_PASSWORD_AUTH;
+// flows without it are returned unchanged.
+func withoutPasswordAuth(flows []types.ExplicitAuthFlowsType) ([]types.ExplicitAuthFlowsType, error) {
+	if slices.Contains(flows, types.ExplicitAuthFlowsTypeUserPasswordAuth) {
+		return nil, failf("the app client allows password sign-in under the legacy name USER_PASSWORD_AUTH, which this command does not convert: " +
+			"converting changes what the client allows. Convert the client to ALLOW_ names yourself with a full update-user-pool-client, " +
+			"leaving out the password flow; nothing was changed")
+	}
+	if !slices.Contains(flows, passwordAuthFlow) {
+		return flows, nil
+	}
+	after := slices.DeleteFunc(slices.Clone(flows), func(f types.ExplicitAuthFlowsType) bool { return f == passwordAuthFlow })
+	if !slices.ContainsFunc(after, func(f types.ExplicitAuthFlowsType) bool { return slices.Contains(signInFlows, f) }) {
+		return nil, failf("without ALLOW_USER_PASSWORD_AUTH the app client would allow no sign-in flow (%s): add the flow your apps now use "+
+			"(ALLOW_USER_SRP_AUTH for SRP) first, then run this command again; nothing was changed", flowList(flowNames(after)))
+	}
+	return after, nil
+}
+
 // passwordAuthResult is what enable-password-auth did, or would do with
 // --dry-run. It is the --output json object.
 type passwordAuthResult struct {
@@ -143,12 +220,9 @@ func (r *passwordAuthResult) warnf(format string, args ...any) {
 func (r *passwordAuthResult) warnings() []string      { return r.Warnings }
 func (r *passwordAuthResult) setError(e *errorResult) { r.Error = e }
 
-func runEnablePasswordAuth(ctx context.Context, a *app, cmd string, o *passwordAuthOptions) (*passwordAuthResult, error) {
+func runPasswordAuth(ctx context.Context, a *app, cmd string, o *passwordAuthOptions) (*passwordAuthResult, error) {
 	res := &passwordAuthResult{Command: cmd, DryRun: o.DryRun, UserPoolID: o.PoolID, ClientID: o.ClientID, Warnings: []string{}}
-	api, region, err := a.clients.Cognito(ctx, o.Region)
-	if errors.Is(err, errNoRegion) {
-		return res, usagef(cmd, "no AWS region: pass --region%s or set AWS_REGION", regionGuess(o.PoolID))
-	}
+	api, region, err := a.adminAPI(ctx, cmd, &o.poolOptions)
 	if err != nil {
 		return res, err
 	}
@@ -165,9 +239,14 @@ func runEnablePasswordAuth(ctx context.Context, a *app, cmd string, o *passwordA
 	res.ClientName = aws.ToString(client.ClientName)
 	res.PreventUserExistenceErrors = string(client.PreventUserExistenceErrors)
 
-	res.warnf("Cognito calls the migration trigger only for USER_PASSWORD_AUTH (and ADMIN_USER_PASSWORD_AUTH) sign-ins. " +
-		"SRP sign-ins (USER_SRP_AUTH, the default of Amplify and the Cognito SDKs) never call it, because the password never reaches Cognito: " +
-		"make the app sign in with USER_PASSWORD_AUTH during the migration, and switch this client back to SRP (remove ALLOW_USER_PASSWORD_AUTH) once everyone has migrated")
+	if o.enable {
+		res.warnf("Cognito calls the migration trigger only for USER_PASSWORD_AUTH (and ADMIN_USER_PASSWORD_AUTH) sign-ins. " +
+			"SRP sign-ins (USER_SRP_AUTH, the default of Amplify and the Cognito SDKs) never call it, because the password never reaches Cognito: " +
+			"make the app sign in with USER_PASSWORD_AUTH during the migration, and switch this client back to SRP (remove ALLOW_USER_PASSWORD_AUTH) once everyone has migrated")
+	} else {
+		res.warnf("apps that still sign in with USER_PASSWORD_AUTH through this client will fail (\"USER_PASSWORD_AUTH flow not enabled for this client\"): " +
+			"switch them to SRP (USER_SRP_AUTH) first. Users not yet in the new pool can still arrive through \"forgot password\" or a bulk import")
+	}
 	if client.PreventUserExistenceErrors != types.PreventUserExistenceErrorTypesEnabled {
 		res.warnf("PreventUserExistenceErrors is %s; ENABLED is recommended: then a declined migration reads \"Incorrect username or password.\" instead of telling "+
 			"whether the account exists (UserNotFoundException). This command does not change it", orUnset(res.PreventUserExistenceErrors))
@@ -177,7 +256,15 @@ func runEnablePasswordAuth(ctx context.Context, a *app, cmd string, o *passwordA
 	}
 
 	before := client.ExplicitAuthFlows
-	after, note, err := withPasswordAuth(before)
+	var (
+		after []types.ExplicitAuthFlowsType
+		note  string
+	)
+	if o.enable {
+		after, note, err = withPasswordAuth(before)
+	} else {
+		after, err = withoutPasswordAuth(before)
+	}
 	if err != nil {
 		res.ExplicitAuthFlows = &change[[]string]{Before: flowNames(before), After: flowNames(before)}
 		return res, err
@@ -190,7 +277,14 @@ func runEnablePasswordAuth(ctx context.Context, a *app, cmd string, o *passwordA
 	if !changed || o.DryRun {
 		return res, nil
 	}
-	in := cognito.UpdateUserPoolClientInput(client)
+	latest, err := admin.UserPoolClient(ctx, o.PoolID, o.ClientID)
+	if err != nil {
+		return res, withHint(err, "Nothing was written: reading the app client again, just before writing, failed.")
+	}
+	if changed := changedMembers(client, latest, "LastModifiedDate"); len(changed) > 0 {
+		return res, &changedError{what: "app client " + o.ClientID, fields: changed}
+	}
+	in := cognito.UpdateUserPoolClientInput(latest)
 	in.ExplicitAuthFlows = after
 	if err := admin.UpdateUserPoolClient(ctx, in, o.PoolID); err != nil {
 		return res, err
@@ -244,6 +338,8 @@ func (r *passwordAuthResult) printText(w io.Writer) {
 	case r.Error != nil || r.DryRun:
 	case f.Changed:
 		fmt.Fprintln(w, "Done. Every other setting of the app client was written back unchanged, and checked by reading it again.")
+	case r.Command == "disable-password-auth":
+		fmt.Fprintln(w, "Nothing to do: the client does not allow USER_PASSWORD_AUTH.")
 	default:
 		fmt.Fprintln(w, "Nothing to do: password sign-in is already allowed.")
 	}

@@ -40,7 +40,7 @@ func TestEnablePasswordAuthKeepsEverySetting(t *testing.T) {
 	}
 	golden(t, "enable-password-auth.UpdateUserPoolClient.json", updates[0])
 	golden(t, "enable-password-auth.stdout.text", []byte(r.stdout))
-	if got, want := r.cognitoOps, []string{"DescribeUserPoolClient", "UpdateUserPoolClient", "DescribeUserPoolClient"}; !slices.Equal(got, want) {
+	if got, want := r.cognitoOps, []string{"DescribeUserPoolClient", "DescribeUserPoolClient", "UpdateUserPoolClient", "DescribeUserPoolClient"}; !slices.Equal(got, want) {
 		t.Errorf("cognito-idp calls = %v, want %v", got, want)
 	}
 	for _, s := range []string{r.stdout, r.stderr, string(updates[0])} {
@@ -168,6 +168,77 @@ func TestEnablePasswordAuthFlows(t *testing.T) {
 			}
 			if n := e.cognito.CallCount("UpdateUserPoolClient"); n != wantUpdates {
 				t.Errorf("UpdateUserPoolClient calls = %d, want %d", n, wantUpdates)
+			}
+		})
+	}
+}
+
+func TestDisablePasswordAuthKeepsEverySetting(t *testing.T) {
+	e := richEnv(t)
+	editClient(t, e, func(c map[string]any) {
+		c["ExplicitAuthFlows"] = append(c["ExplicitAuthFlows"].([]any), "ALLOW_USER_PASSWORD_AUTH")
+	})
+	want := describeClient(t, e, richPoolID, richClientID)
+	want.ExplicitAuthFlows = slices.DeleteFunc(slices.Clone(want.ExplicitAuthFlows), func(f types.ExplicitAuthFlowsType) bool {
+		return f == types.ExplicitAuthFlowsTypeAllowUserPasswordAuth
+	})
+
+	r := e.run(t, "disable-password-auth", "--user-pool-id", richPoolID, "--client-id", richClientID)
+
+	if r.code != ExitOK {
+		t.Fatalf("exit code = %d, want 0; stderr:\n%s", r.code, r.stderr)
+	}
+	if diff := cmp.Diff(want, describeClient(t, e, richPoolID, richClientID), sdkTypes); diff != "" {
+		t.Errorf("app client after disable-password-auth: only ExplicitAuthFlows may change (-want +got):\n%s", diff)
+	}
+	updates := requests(t, e.cognito, "UpdateUserPoolClient")
+	if len(updates) != 1 {
+		t.Fatalf("UpdateUserPoolClient calls = %d, want 1", len(updates))
+	}
+	golden(t, "disable-password-auth.UpdateUserPoolClient.json", updates[0])
+	golden(t, "disable-password-auth.stdout.text", []byte(r.stdout))
+	if got, want := r.cognitoOps, []string{"DescribeUserPoolClient", "DescribeUserPoolClient", "UpdateUserPoolClient", "DescribeUserPoolClient"}; !slices.Equal(got, want) {
+		t.Errorf("cognito-idp calls = %v, want %v", got, want)
+	}
+	if !strings.Contains(r.stderr, "switch them to SRP (USER_SRP_AUTH) first") {
+		t.Errorf("stderr does not warn about apps still using USER_PASSWORD_AUTH: %s", r.stderr)
+	}
+	for _, s := range []string{r.stdout, r.stderr, string(updates[0])} {
+		if strings.Contains(s, "client-secret-that-must-never-be-printed") {
+			t.Error("the client secret was printed or sent")
+		}
+	}
+}
+
+func TestDisablePasswordAuthRefusesOrDoesNothing(t *testing.T) {
+	tests := []struct {
+		name     string
+		flows    []any // the client's ExplicitAuthFlows; nil for none
+		wantCode int
+		want     string
+	}{
+		{name: "not allowed", flows: []any{"ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"}, wantCode: ExitOK, want: "Nothing to do: the client does not allow USER_PASSWORD_AUTH."},
+		{name: "no flows (Cognito's implicit ones)", flows: nil, wantCode: ExitOK, want: "Nothing to do: the client does not allow USER_PASSWORD_AUTH."},
+		{name: "nothing left to sign in with", flows: []any{"ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"}, wantCode: ExitFailure,
+			want: "without ALLOW_USER_PASSWORD_AUTH the app client would allow no sign-in flow (ALLOW_REFRESH_TOKEN_AUTH)"},
+		{name: "legacy name", flows: []any{"USER_PASSWORD_AUTH", "ADMIN_NO_SRP_AUTH"}, wantCode: ExitFailure, want: "under the legacy name USER_PASSWORD_AUTH"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := richEnv(t)
+			editClient(t, e, func(c map[string]any) {
+				if tt.flows == nil {
+					delete(c, "ExplicitAuthFlows")
+					return
+				}
+				c["ExplicitAuthFlows"] = tt.flows
+			})
+			r := e.run(t, "disable-password-auth", "--user-pool-id", richPoolID, "--client-id", richClientID)
+			if r.code != tt.wantCode || !strings.Contains(r.stdout+r.stderr, tt.want) {
+				t.Errorf("exit %d, output %q; want %d and %q", r.code, r.stdout+r.stderr, tt.wantCode, tt.want)
+			}
+			if n := e.cognito.CallCount("UpdateUserPoolClient"); n != 0 {
+				t.Errorf("UpdateUserPoolClient calls = %d, want none", n)
 			}
 		})
 	}

@@ -46,6 +46,7 @@ func newAttachTriggerCmd(a *app) *command {
 	fs := flag.NewFlagSet("attach-trigger", flag.ContinueOnError)
 	fs.StringVar(&opts.FunctionARN, "function-arn", "", "the migration function's `ARN`, optionally with a version or alias (required)")
 	opts.register(fs)
+	opts.registerDryRun(fs)
 	c := &command{
 		name:     "attach-trigger",
 		summary:  "set the pool's \"Migrate user\" trigger, changing nothing else",
@@ -55,12 +56,14 @@ Makes the function the NEW pool's "Migrate user" trigger (LambdaConfig.UserMigra
 and makes sure Cognito may invoke it.
 
 UpdateUserPool resets every setting a request leaves out, so this command reads the
-pool (DescribeUserPool), writes every setting back as it was with only
-LambdaConfig.UserMigration changed (UpdateUserPool), and reads the pool again to check
-that nothing else moved. Before that, it reads the function's resource-based policy
-(lambda GetPolicy) and, unless a statement already lets cognito-idp.amazonaws.com
-invoke it for this pool, adds one (lambda AddPermission, statement id
-"cognito-migrate-<pool id>", SourceArn the pool's ARN, SourceAccount its account).
+pool (DescribeUserPool), then reads the function's resource-based policy (lambda
+GetPolicy) and, unless a statement already lets cognito-idp.amazonaws.com invoke it
+for this pool, adds one (lambda AddPermission, statement id "cognito-migrate-<pool
+id>", SourceArn the pool's ARN, SourceAccount its account). It then reads the pool
+again and stops, writing nothing, if any setting changed since the first read; else
+it writes every setting back as it was with only LambdaConfig.UserMigration changed
+(UpdateUserPool) and reads the pool again to check that nothing else moved. A change
+someone makes between that last read and the write is still overwritten.
 
 Already attached to the same ARN: says so and leaves the pool alone (a missing
 permission is still added). --dry-run prints the same plan and changes nothing.`,
@@ -86,14 +89,17 @@ func newDetachTriggerCmd(a *app) *command {
 	opts := &triggerOptions{}
 	fs := flag.NewFlagSet("detach-trigger", flag.ContinueOnError)
 	opts.register(fs)
+	opts.registerDryRun(fs)
 	c := &command{
 		name:     "detach-trigger",
 		summary:  "remove the pool's \"Migrate user\" trigger, changing nothing else",
 		synopsis: "--user-pool-id ID [--dry-run] [--output text|json] [--region REGION]",
 		description: `
 Removes the NEW pool's "Migrate user" trigger (LambdaConfig.UserMigration) with the
-same read-modify-write as attach-trigger: every other setting, the other triggers
-included, is written back as it was, and the pool is read again to check.
+same read-modify-write as attach-trigger: the pool is read, read again just before
+writing (the command stops if anything changed in between), every other setting, the
+other triggers included, is written back as it was, and the pool is read again to
+check.
 
 The function's invoke permission is left in place (the command says how to remove
 it). No trigger attached: says so and changes nothing. --dry-run prints the plan and
@@ -172,10 +178,7 @@ func (r *triggerResult) setError(e *errorResult) { r.Error = e }
 // The result reports what was done even when err is not nil.
 func runTrigger(ctx context.Context, a *app, cmd string, o *triggerOptions, attach bool) (*triggerResult, error) {
 	res := &triggerResult{Command: cmd, DryRun: o.DryRun, UserPoolID: o.PoolID, Warnings: []string{}}
-	api, region, err := a.clients.Cognito(ctx, o.Region)
-	if errors.Is(err, errNoRegion) {
-		return res, usagef(cmd, "no AWS region: pass --region%s or set AWS_REGION", regionGuess(o.PoolID))
-	}
+	api, region, err := a.adminAPI(ctx, cmd, &o.poolOptions)
 	if err != nil {
 		return res, err
 	}
@@ -208,7 +211,17 @@ func runTrigger(ctx context.Context, a *app, cmd string, o *triggerOptions, atta
 	if before == want || o.DryRun {
 		return res, nil
 	}
-	in := cognito.UpdateUserPoolInput(pool)
+	// UpdateUserPool writes every setting: read them again, after the
+	// permission work, so that what is written is what was checked. A change
+	// made between this read and the write is still overwritten (docs/cli.md).
+	latest, err := admin.UserPool(ctx, o.PoolID)
+	if err != nil {
+		return res, withHint(err, "Nothing was written: reading the pool again, just before writing, failed.")
+	}
+	if changed := changedMembers(pool, latest, "LastModifiedDate", "EstimatedNumberOfUsers"); len(changed) > 0 {
+		return res, &changedError{what: "user pool " + o.PoolID, fields: changed}
+	}
+	in := cognito.UpdateUserPoolInput(latest)
 	cognito.SetUserMigration(in, want)
 	if err := admin.UpdateUserPool(ctx, in, res.UserPoolARN); err != nil {
 		return res, err
@@ -248,7 +261,7 @@ func ensurePermission(ctx context.Context, a *app, res *triggerResult, o *trigge
 			fn.Account, poolARN.account, grant.CLICommand())
 	}
 
-	lambdaAPI, err := a.clients.Lambda(ctx, fn.Region)
+	lambdaAPI, err := a.permissionAPI(ctx, &o.poolOptions, fn.Region)
 	if err != nil {
 		return err
 	}
@@ -305,13 +318,6 @@ func poolNotFoundHint(err error, poolID, region string) error {
 		return withHint(err, "The command looked in region %s, but the pool ID starts with %s: pass --region %s.", region, guess, guess)
 	}
 	return withHint(err, "No user pool %s in region %s (account of the current credentials).", poolID, region)
-}
-
-func regionGuess(poolID string) string {
-	if guess, _, ok := strings.Cut(poolID, "_"); ok {
-		return " " + guess
-	}
-	return ""
 }
 
 type poolARNParts struct{ region, account string }

@@ -65,7 +65,7 @@ func TestAttachTriggerKeepsEverySetting(t *testing.T) {
 			}
 			golden(t, "attach-trigger.UpdateUserPool.json", updates[0])
 			golden(t, "attach-trigger.stdout."+output, []byte(r.stdout))
-			if got, want := r.cognitoOps, []string{"DescribeUserPool", "UpdateUserPool", "DescribeUserPool"}; !slices.Equal(got, want) {
+			if got, want := r.cognitoOps, []string{"DescribeUserPool", "DescribeUserPool", "UpdateUserPool", "DescribeUserPool"}; !slices.Equal(got, want) {
 				t.Errorf("cognito-idp calls = %v, want %v", got, want)
 			}
 			if got, want := r.lambdaOps, []string{"GetPolicy", "AddPermission"}; !slices.Equal(got, want) {

@@ -61,7 +61,11 @@ func TestNewPoolConfig(t *testing.T) {
 				}},
 			},
 			want: migrate.PoolConfig{
-				Attributes:      map[string]migrate.AttributeSpec{"sub": {Required: true}, "email": {Required: true}, "custom:legacy_sub": {}},
+				Attributes: map[string]migrate.AttributeSpec{
+					"sub":               {Required: true, Type: "String", Mutable: true},
+					"email":             {Required: true, Type: "String", Mutable: true},
+					"custom:legacy_sub": {Type: "String", Mutable: true},
+				},
 				AliasAttributes: []string{"email", "preferred_username"},
 				CaseSensitive:   false, MFA: "OPTIONAL",
 				Password: migrate.PasswordPolicy{MinimumLength: 12, RequireUppercase: true, RequireLowercase: true, RequireNumbers: true},
@@ -74,7 +78,7 @@ func TestNewPoolConfig(t *testing.T) {
 				"SchemaAttributes": []any{schemaAttr("email", false)},
 			},
 			want: migrate.PoolConfig{
-				Attributes:         map[string]migrate.AttributeSpec{"email": {}},
+				Attributes:         map[string]migrate.AttributeSpec{"email": {Type: "String", Mutable: true}},
 				UsernameAttributes: []string{"email"}, CaseSensitive: true, MFA: "OFF",
 			},
 		},
@@ -96,6 +100,53 @@ func TestNewPoolConfig(t *testing.T) {
 				t.Errorf("DescribeUserPool calls = %d, want 1 (cached)", n)
 			}
 		})
+	}
+}
+
+func TestNewPoolConfigSchemaConstraints(t *testing.T) {
+	// DescribeUserPool's schema as Cognito writes it: constraints are strings.
+	client, _ := describeServer(t, map[string]any{"Id": "p", "SchemaAttributes": []any{
+		map[string]any{"Name": "sub", "AttributeDataType": "String", "Mutable": false, "Required": true,
+			"StringAttributeConstraints": map[string]any{"MinLength": "1", "MaxLength": "2048"}},
+		map[string]any{"Name": "updated_at", "AttributeDataType": "Number", "Mutable": true,
+			"NumberAttributeConstraints": map[string]any{"MinValue": "0"}},
+		map[string]any{"Name": "custom:age", "AttributeDataType": "Number", "Mutable": true,
+			"NumberAttributeConstraints": map[string]any{"MinValue": "0", "MaxValue": "150"}},
+		map[string]any{"Name": "email_verified", "AttributeDataType": "Boolean", "Mutable": true},
+		map[string]any{"Name": "custom:since", "AttributeDataType": "DateTime", "Mutable": false},
+		map[string]any{"Name": "custom:code", "AttributeDataType": "String", "Mutable": true,
+			"StringAttributeConstraints": map[string]any{"MinLength": "3", "MaxLength": "8"}},
+		map[string]any{"Name": "dev:custom:note", "AttributeDataType": "String", "DeveloperOnlyAttribute": true, "Mutable": true},
+	}})
+	got, err := NewNewPool(client).Config(context.Background(), "p")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := func(v int64) *int64 { return &v }
+	want := map[string]migrate.AttributeSpec{
+		"sub":             {Required: true, Type: "String", MinLength: 1, MaxLength: 2048},
+		"updated_at":      {Type: "Number", MinValue: n(0), Mutable: true},
+		"custom:age":      {Type: "Number", MinValue: n(0), MaxValue: n(150), Mutable: true},
+		"email_verified":  {Type: "Boolean", Mutable: true},
+		"custom:since":    {Type: "DateTime"},
+		"custom:code":     {Type: "String", MinLength: 3, MaxLength: 8, Mutable: true},
+		"dev:custom:note": {Type: "String", DeveloperOnly: true, Mutable: true},
+	}
+	if diff := cmp.Diff(want, got.Attributes); diff != "" {
+		t.Errorf("Config().Attributes mismatch (-want +got):\n%s", diff)
+	}
+	// The decision refuses what this schema refuses.
+	for _, c := range []struct {
+		attr, value string
+		want        bool
+	}{
+		{"custom:code", "ab", false}, {"custom:code", "abc", true}, {"custom:code", "abcdefghi", false},
+		{"custom:age", "151", false}, {"custom:age", "-1", false}, {"custom:age", "30", true},
+		{"dev:custom:note", "x", false},
+	} {
+		if got := got.Attributes[c.attr].Accepts(c.attr, c.value); got != c.want {
+			t.Errorf("Accepts(%q, %q) = %v, want %v", c.attr, c.value, got, c.want)
+		}
 	}
 }
 

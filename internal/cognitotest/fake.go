@@ -49,6 +49,7 @@ type Fake struct {
 	calls   []Call
 	faults  map[string]*Fault
 	latency time.Duration
+	imports importJobs // import jobs and groups (importjobs.go)
 
 	// received, when set before the first request, is called with the name of
 	// each operation once it is recorded; tests use it to synchronise.
@@ -368,9 +369,28 @@ type operation func(f *Fake, body []byte) (any, *apiError)
 var operations = map[string]operation{
 	"AdminInitiateAuth": (*Fake).adminInitiateAuth,
 	"AdminGetUser":      (*Fake).adminGetUser,
+
+	"GetCSVHeader":          (*Fake).getCSVHeader,
+	"CreateUserImportJob":   (*Fake).createUserImportJob,
+	"StartUserImportJob":    (*Fake).startUserImportJob,
+	"DescribeUserImportJob": (*Fake).describeUserImportJob,
+	"ListUserImportJobs":    (*Fake).listUserImportJobs,
+	"StopUserImportJob":     (*Fake).stopUserImportJob,
+	"AdminDisableUser":      (*Fake).adminDisableUser,
+	"AdminAddUserToGroup":   (*Fake).adminAddUserToGroup,
+	"GetGroup":              (*Fake).getGroup,
+	"CreateGroup":           (*Fake).createGroup,
+
+	"ListUsers":            limited("ListUsers", (*Fake).listUsers),
+	"ListUserPoolClients":  limited("ListUserPoolClients", (*Fake).listUserPoolClients),
+	"GetUserPoolMfaConfig": limited("GetUserPoolMfaConfig", (*Fake).getUserPoolMfaConfig),
 }
 
 func (f *Fake) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, uploadPath) {
+		f.serveUpload(w, r) // a pre-signed import URL (importjobs.go)
+		return
+	}
 	body, _ := io.ReadAll(r.Body)
 	op, known := strings.CutPrefix(r.Header.Get("X-Amz-Target"), targetPrefix)
 

@@ -761,10 +761,10 @@ func TestLatency(t *testing.T) {
 
 func TestUnknownOperation(t *testing.T) {
 	f := newFixture(t)
-	_, err := f.Client().GetCSVHeader(t.Context(), &cip.GetCSVHeaderInput{UserPoolId: aws.String(oldPool)})
+	_, err := f.Client().DeleteUserPool(t.Context(), &cip.DeleteUserPoolInput{UserPoolId: aws.String(oldPool)})
 	var ae smithy.APIError
 	if !errors.As(err, &ae) || ae.ErrorCode() != "UnknownOperationException" {
-		t.Errorf("GetCSVHeader() error = %v, want UnknownOperationException", err)
+		t.Errorf("DeleteUserPool() error = %v, want UnknownOperationException", err)
 	}
 }
 

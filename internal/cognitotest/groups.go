@@ -4,7 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"regexp"
+	"maps"
 	"runtime"
 	"slices"
 	"strconv"
@@ -13,24 +13,18 @@ import (
 	"weak"
 )
 
-// Groups, ListUsers and the pre token generation trigger. They live in
-// this file, beside the Fake (whose struct they do not change), in a side
-// state guarded by the Fake's mu, like admin_ops.go.
-//
-// Unlike some emulators, the fake behaves as Cognito documents: CreateGroup
-// refuses an existing name (GroupExistsException), AdminListGroupsForUser
-// and ListUsers paginate (at most 60 per page), and the pre token
-// generation trigger receives the user's groups in groupConfiguration and
-// its groupOverrideDetails decide the tokens' cognito:groups.
+// A user's groups (AdminListGroupsForUser, paginated at most 60 a page),
+// AdminDeleteUserAttributes, and the pre token generation trigger, which
+// receives the user's groups in groupConfiguration and whose
+// groupOverrideDetails decide the tokens' cognito:groups, as Cognito
+// documents (some emulators ignore it). The groups themselves are those of
+// importjobs.go; the trigger lives in a side state guarded by the Fake's
+// mu, like admin_ops.go's.
 // https://docs.aws.amazon.com/cognito/latest/developerguide/user-pool-lambda-pre-token-generation.html
 
 func init() {
-	operations["CreateGroup"] = (*Fake).createGroup
-	operations["GetGroup"] = (*Fake).getGroup
-	operations["AdminAddUserToGroup"] = (*Fake).adminAddUserToGroup
 	operations["AdminListGroupsForUser"] = (*Fake).adminListGroupsForUser
 	operations["AdminDeleteUserAttributes"] = (*Fake).adminDeleteUserAttributes
-	operations["ListUsers"] = (*Fake).listUsers
 	initiate := operations["AdminInitiateAuth"]
 	operations["AdminInitiateAuth"] = func(f *Fake, body []byte) (any, *apiError) {
 		out, err := initiate(f, body)
@@ -41,12 +35,12 @@ func init() {
 	}
 }
 
-// Group is a group of a fake pool.
-type Group struct {
+// GroupSpec is a group of a fake pool, for PutGroup and GroupSpecOf.
+type GroupSpec struct {
 	Name        string
 	Description string
 	// Precedence is nil for a group without one.
-	Precedence *int32
+	Precedence *int64
 	// Members are real usernames.
 	Members []string
 }
@@ -55,48 +49,46 @@ type Group struct {
 // JSON and returns the answer, as a Lambda function would.
 type PreTokenGeneration func(event []byte) ([]byte, error)
 
-type groupState struct {
-	groups   map[string][]*Group // by pool id, in creation order
-	preToken map[string]PreTokenGeneration
-	version  map[string]string
+type tokenTriggers struct {
+	fn      map[string]PreTokenGeneration
+	version map[string]string
 }
 
-var groupStates sync.Map // weak.Pointer[Fake] -> *groupState
+var tokenTriggerStates sync.Map // weak.Pointer[Fake] -> *tokenTriggers
 
-func (f *Fake) groupState() *groupState {
+func (f *Fake) tokenTriggers() *tokenTriggers {
 	key := weak.Make(f)
-	if s, ok := groupStates.Load(key); ok {
-		return s.(*groupState)
+	if s, ok := tokenTriggerStates.Load(key); ok {
+		return s.(*tokenTriggers)
 	}
-	s, loaded := groupStates.LoadOrStore(key, &groupState{groups: map[string][]*Group{},
-		preToken: map[string]PreTokenGeneration{}, version: map[string]string{}})
+	s, loaded := tokenTriggerStates.LoadOrStore(key, &tokenTriggers{fn: map[string]PreTokenGeneration{}, version: map[string]string{}})
 	if !loaded {
-		runtime.AddCleanup(f, func(k weak.Pointer[Fake]) { groupStates.Delete(k) }, key)
+		runtime.AddCleanup(f, func(k weak.Pointer[Fake]) { tokenTriggerStates.Delete(k) }, key)
 	}
-	return s.(*groupState)
+	return s.(*tokenTriggers)
 }
 
-// AddGroup creates a group in pool poolID.
-func (f *Fake) AddGroup(poolID string, g Group) {
+// PutGroup adds a group, with its description, precedence and members, to a
+// pool added earlier.
+func (f *Fake) PutGroup(poolID string, g GroupSpec) {
+	f.tb.Helper()
+	f.AddGroup(poolID, g.Name)
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	s := f.groupState()
-	c := g
-	c.Members = slices.Clone(g.Members)
-	s.groups[poolID] = append(s.groups[poolID], &c)
+	gr := f.imports.groups[poolID][g.Name]
+	gr.Description, gr.Precedence, gr.members = g.Description, g.Precedence, slices.Clone(g.Members)
 }
 
-// Group returns a copy of a group of pool poolID, and whether it exists.
-func (f *Fake) Group(poolID, name string) (Group, bool) {
+// GroupSpecOf returns a group of pool poolID, and whether it exists.
+func (f *Fake) GroupSpecOf(poolID, name string) (GroupSpec, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	g := f.findGroup(poolID, name)
+	f.imports.init()
+	g := f.imports.groups[poolID][name]
 	if g == nil {
-		return Group{}, false
+		return GroupSpec{}, false
 	}
-	c := *g
-	c.Members = slices.Clone(g.Members)
-	return c, true
+	return GroupSpec{Name: g.GroupName, Description: g.Description, Precedence: g.Precedence, Members: slices.Clone(g.members)}, true
 }
 
 // UserAttributes returns a copy of a user's attributes (nil when there is
@@ -112,11 +104,7 @@ func (f *Fake) UserAttributes(poolID, username string) map[string]string {
 	if u == nil {
 		return nil
 	}
-	out := make(map[string]string, len(u.Attributes))
-	for k, v := range u.Attributes {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(u.Attributes)
 }
 
 // SetPreTokenGeneration attaches fn to pool poolID as its pre token
@@ -124,143 +112,20 @@ func (f *Fake) UserAttributes(poolID, username string) map[string]string {
 func (f *Fake) SetPreTokenGeneration(poolID, version string, fn PreTokenGeneration) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	s := f.groupState()
-	s.preToken[poolID], s.version[poolID] = fn, version
+	s := f.tokenTriggers()
+	s.fn[poolID], s.version[poolID] = fn, version
 }
 
-// findGroup: f.mu is held.
-func (f *Fake) findGroup(poolID, name string) *Group {
-	for _, g := range f.groupState().groups[poolID] {
-		if g.Name == name {
-			return g
-		}
-	}
-	return nil
-}
-
-// memberOf lists username's groups in pool poolID: f.mu is held.
-func (f *Fake) memberOf(poolID, username string) []*Group {
-	var out []*Group
-	for _, g := range f.groupState().groups[poolID] {
-		if slices.Contains(g.Members, username) {
+// memberOf lists username's groups in pool poolID, by name; f.mu is held.
+func (f *Fake) memberOf(poolID, username string) []*group {
+	f.imports.init()
+	var out []*group
+	for _, name := range slices.Sorted(maps.Keys(f.imports.groups[poolID])) {
+		if g := f.imports.groups[poolID][name]; slices.Contains(g.members, username) {
 			out = append(out, g)
 		}
 	}
 	return out
-}
-
-type groupOut struct {
-	GroupName   string
-	UserPoolId  string
-	Description string `json:",omitempty"`
-	Precedence  *int32 `json:",omitempty"`
-}
-
-func (g *Group) out(poolID string) groupOut {
-	return groupOut{GroupName: g.Name, UserPoolId: poolID, Description: g.Description, Precedence: g.Precedence}
-}
-
-type groupInput struct {
-	UserPoolId, GroupName, Username, Description string
-	Precedence                                   *int32
-}
-
-func (f *Fake) pool(id string) (*poolState, *apiError) {
-	p, ok := f.pools[id]
-	if !ok {
-		return nil, errorf("ResourceNotFoundException", msgPoolNotFound, id)
-	}
-	return p, nil
-}
-
-func (f *Fake) createGroup(body []byte) (any, *apiError) {
-	var in groupInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if _, err := f.pool(in.UserPoolId); err != nil {
-		return nil, err
-	}
-	if f.findGroup(in.UserPoolId, in.GroupName) != nil {
-		return nil, errorf("GroupExistsException", "A group with the name %s already exists.", in.GroupName)
-	}
-	g := &Group{Name: in.GroupName, Description: in.Description, Precedence: in.Precedence}
-	s := f.groupState()
-	s.groups[in.UserPoolId] = append(s.groups[in.UserPoolId], g)
-	return map[string]any{"Group": g.out(in.UserPoolId)}, nil
-}
-
-func (f *Fake) getGroup(body []byte) (any, *apiError) {
-	var in groupInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if _, err := f.pool(in.UserPoolId); err != nil {
-		return nil, err
-	}
-	g := f.findGroup(in.UserPoolId, in.GroupName)
-	if g == nil {
-		return nil, errorf("ResourceNotFoundException", "Group not found.")
-	}
-	return map[string]any{"Group": g.out(in.UserPoolId)}, nil
-}
-
-func (f *Fake) adminAddUserToGroup(body []byte) (any, *apiError) {
-	var in groupInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	p, err := f.pool(in.UserPoolId)
-	if err != nil {
-		return nil, err
-	}
-	u := p.lookup(in.Username, true)
-	if u == nil {
-		return nil, errorf("UserNotFoundException", msgUserNotFound)
-	}
-	g := f.findGroup(in.UserPoolId, in.GroupName)
-	if g == nil {
-		return nil, errorf("ResourceNotFoundException", "Group not found.")
-	}
-	if !slices.Contains(g.Members, u.Username) {
-		g.Members = append(g.Members, u.Username)
-	}
-	return map[string]any{}, nil
-}
-
-// pageSize reads a Limit (1 to 60; 60 when absent).
-func pageSize(limit *int) (int, *apiError) {
-	if limit == nil {
-		return 60, nil
-	}
-	if *limit < 1 || *limit > 60 {
-		return 0, errorf("InvalidParameterException", "1 validation error detected: Value '%d' at 'limit' failed to satisfy constraint: Member must have value less than or equal to 60", *limit)
-	}
-	return *limit, nil
-}
-
-// page returns items [token, token+size) and the next token ("" at the end).
-func page[T any](items []T, token string, size int) ([]T, string, *apiError) {
-	start := 0
-	if token != "" {
-		n, err := strconv.Atoi(strings.TrimPrefix(token, "page-"))
-		if err != nil || n < 0 || n > len(items) {
-			return nil, "", errorf("InvalidParameterException", "Invalid pagination token")
-		}
-		start = n
-	}
-	end := min(start+size, len(items))
-	next := ""
-	if end < len(items) {
-		next = "page-" + strconv.Itoa(end)
-	}
-	return items[start:end], next, nil
 }
 
 func (f *Fake) adminListGroupsForUser(body []byte) (any, *apiError) {
@@ -271,31 +136,36 @@ func (f *Fake) adminListGroupsForUser(body []byte) (any, *apiError) {
 	if err := decode(body, &in); err != nil {
 		return nil, err
 	}
-	size, aerr := pageSize(in.Limit)
-	if aerr != nil {
-		return nil, aerr
+	size := 60
+	if in.Limit != nil {
+		if *in.Limit < 1 || *in.Limit > 60 {
+			return nil, errorf("InvalidParameterException", "1 validation error detected: Value '%d' at 'limit' failed to satisfy constraint: Member must have value less than or equal to 60", *in.Limit)
+		}
+		size = *in.Limit
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	p, err := f.pool(in.UserPoolId)
+	_, u, err := f.userOf(in.UserPoolId, in.Username)
 	if err != nil {
 		return nil, err
 	}
-	u := p.lookup(in.Username, true)
-	if u == nil {
-		return nil, errorf("UserNotFoundException", msgUserNotFound)
+	groups := f.memberOf(in.UserPoolId, u.Username)
+	start := 0
+	if in.NextToken != "" {
+		n, perr := strconv.Atoi(strings.TrimPrefix(in.NextToken, "page-"))
+		if perr != nil || n < 0 || n > len(groups) {
+			return nil, errorf("InvalidParameterException", "Invalid pagination token")
+		}
+		start = n
 	}
-	groups, next, aerr := page(f.memberOf(in.UserPoolId, u.Username), in.NextToken, size)
-	if aerr != nil {
-		return nil, aerr
-	}
-	out := []groupOut{}
-	for _, g := range groups {
-		out = append(out, g.out(in.UserPoolId))
+	end := min(start+size, len(groups))
+	out := []group{}
+	for _, g := range groups[start:end] {
+		out = append(out, *g)
 	}
 	resp := map[string]any{"Groups": out}
-	if next != "" {
-		resp["NextToken"] = next
+	if end < len(groups) {
+		resp["NextToken"] = "page-" + strconv.Itoa(end)
 	}
 	return resp, nil
 }
@@ -310,80 +180,14 @@ func (f *Fake) adminDeleteUserAttributes(body []byte) (any, *apiError) {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	p, err := f.pool(in.UserPoolId)
+	_, u, err := f.userOf(in.UserPoolId, in.Username)
 	if err != nil {
 		return nil, err
-	}
-	u := p.lookup(in.Username, true)
-	if u == nil {
-		return nil, errorf("UserNotFoundException", msgUserNotFound)
 	}
 	for _, n := range in.UserAttributeNames {
 		delete(u.Attributes, n)
 	}
 	return map[string]any{}, nil
-}
-
-// listFilter is ListUsers' Filter: attr = "value" or attr ^= "value", with
-// \" and \\ escapes.
-var listFilter = regexp.MustCompile(`^\s*([\w:]+)\s*(\^?=)\s*"((?:[^"\\]|\\.)*)"\s*$`)
-
-func (f *Fake) listUsers(body []byte) (any, *apiError) {
-	var in struct {
-		UserPoolId, Filter, PaginationToken string
-		Limit                               *int
-	}
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	size, aerr := pageSize(in.Limit)
-	if aerr != nil {
-		return nil, aerr
-	}
-	var attr, op, value string
-	if in.Filter != "" {
-		m := listFilter.FindStringSubmatch(in.Filter)
-		if m == nil {
-			return nil, errorf("InvalidParameterException", "Error while parsing filter.")
-		}
-		attr, op = m[1], m[2]
-		value = strings.NewReplacer(`\"`, `"`, `\\`, `\`).Replace(m[3])
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	p, err := f.pool(in.UserPoolId)
-	if err != nil {
-		return nil, err
-	}
-	var matched []*User
-	for _, u := range p.users {
-		v := u.Attributes[attr]
-		if attr == "username" {
-			v = u.Username
-		}
-		switch {
-		case attr == "":
-		case op == "=" && v == value:
-		case op == "^=" && strings.HasPrefix(v, value):
-		default:
-			continue
-		}
-		matched = append(matched, u)
-	}
-	users, next, aerr := page(matched, in.PaginationToken, size)
-	if aerr != nil {
-		return nil, aerr
-	}
-	out := []map[string]any{}
-	for _, u := range users {
-		out = append(out, map[string]any{"Username": u.Username, "Attributes": attributeList(u.Attributes),
-			"UserStatus": u.Status, "Enabled": u.Enabled})
-	}
-	resp := map[string]any{"Users": out}
-	if next != "" {
-		resp["PaginationToken"] = next
-	}
-	return resp, nil
 }
 
 // generateTokens runs the pool's pre token generation trigger, if any, for
@@ -406,10 +210,10 @@ func (f *Fake) generateTokens(body []byte, out any) (any, *apiError) {
 	}
 	var groups []string
 	for _, g := range f.memberOf(in.UserPoolId, u.Username) {
-		groups = append(groups, g.Name)
+		groups = append(groups, g.GroupName)
 	}
-	s := f.groupState()
-	trigger, version := s.preToken[in.UserPoolId], s.version[in.UserPoolId]
+	s := f.tokenTriggers()
+	trigger, version := s.fn[in.UserPoolId], s.version[in.UserPoolId]
 	f.mu.Unlock()
 
 	if trigger == nil && len(groups) == 0 {

@@ -33,11 +33,6 @@ type GroupLister interface {
 	Groups(ctx context.Context, username string) ([]Group, error)
 }
 
-// MaxAttributeLength is the most characters a custom string attribute can
-// hold.
-// https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_StringAttributeConstraintsType.html
-const MaxAttributeLength = 2048
-
 // GroupList is what the groups attribute carries: the names, or, when they
 // do not fit, the old username to list them from once, at the first tokens.
 type GroupList struct {
@@ -114,37 +109,50 @@ type GroupCarrier struct {
 	groups    GroupLister
 	newPool   NewPool
 	attribute string
+	lookup    LookupMode
 }
 
 // CarryGroups returns next, with the old user's groups (listed by groups)
 // written into attribute of every user it migrates. newPool says whether the
-// attribute exists and how long it may be.
-func CarryGroups(next Decider, groups GroupLister, newPool NewPool, attribute string) *GroupCarrier {
-	return &GroupCarrier{next: next, groups: groups, newPool: newPool, attribute: attribute}
+// attribute exists and how long it may be. lookup is when sign-ins read the
+// old pool (OLD_POOL_LOOKUP): the groups are listed when the user is.
+func CarryGroups(next Decider, groups GroupLister, newPool NewPool, attribute string, lookup LookupMode) *GroupCarrier {
+	return &GroupCarrier{next: next, groups: groups, newPool: newPool, attribute: attribute, lookup: lookup}
 }
 
-// Authenticate decides as next does; the groups are listed at the same time
-// as next's calls, so they cost no round trip on the critical path.
+// Authenticate decides as next does. With LookupParallel (the default) the
+// groups are listed at the same time as next's calls, so they cost no round
+// trip on the critical path; with LookupAfterSignIn only once next has
+// migrated the user, so a wrong password still costs one old-pool call.
 func (g *GroupCarrier) Authenticate(ctx context.Context, req Request) (Decision, error) {
-	return g.carry(ctx, req, g.next.Authenticate)
+	return g.carry(ctx, req, g.next.Authenticate, g.lookup == LookupAfterSignIn)
 }
 
 // ForgotPassword decides as next does, and carries the groups likewise.
 func (g *GroupCarrier) ForgotPassword(ctx context.Context, req Request) (Decision, error) {
-	return g.carry(ctx, req, g.next.ForgotPassword)
+	return g.carry(ctx, req, g.next.ForgotPassword, false)
 }
 
-func (g *GroupCarrier) carry(ctx context.Context, req Request, decide func(context.Context, Request) (Decision, error)) (Decision, error) {
+// carry decides and lists the groups; after lists them only once the
+// decision migrates the user.
+func (g *GroupCarrier) carry(ctx context.Context, req Request, decide func(context.Context, Request) (Decision, error), after bool) (Decision, error) {
 	if req.Username == "" {
 		return decide(ctx, req)
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // a decline stops the listing
-	listed := async(func() ([]Group, error) { return g.groups.Groups(ctx, req.Username) })
+	var listed <-chan result[[]Group]
+	list := func() { listed = async(func() ([]Group, error) { return g.groups.Groups(ctx, req.Username) }) }
+	if !after {
+		list()
+	}
 
 	d, err := decide(ctx, req)
 	if err != nil || !d.Migrate {
 		return d, err
+	}
+	if after {
+		list()
 	}
 	groups, err := await(ctx, listed)
 	if err != nil {
@@ -162,13 +170,13 @@ func (g *GroupCarrier) carry(ctx context.Context, req Request, decide func(conte
 	spec, ok := cfg.Attributes[g.attribute]
 	if !ok {
 		return Decision{}, &ConfigError{Setting: "LEGACY_GROUPS_ATTRIBUTE",
-			Problem: fmt.Sprintf("%q is not in the new pool's schema: add it as a mutable custom string attribute of at most %d characters that no app client can write", g.attribute, MaxAttributeLength)}
+			Problem: fmt.Sprintf("%q is not in the new pool's schema: add it as a mutable custom string attribute of at most %d characters that no app client can write", g.attribute, DefaultMaxLength)}
 	}
-	if spec.Immutable {
+	if !spec.Mutable {
 		return Decision{}, &ConfigError{Setting: "LEGACY_GROUPS_ATTRIBUTE",
 			Problem: fmt.Sprintf("%q is immutable in the new pool's schema, so it cannot be removed once the groups are applied: use a mutable custom attribute", g.attribute)}
 	}
-	limit := MaxAttributeLength
+	limit := DefaultMaxLength
 	if spec.MaxLength > 0 && spec.MaxLength < limit {
 		limit = spec.MaxLength
 	}
@@ -179,7 +187,7 @@ func (g *GroupCarrier) carry(ctx context.Context, req Request, decide func(conte
 	value, err := EncodeGroups(names, d.Username, limit)
 	if err != nil {
 		return Decision{}, &ConfigError{Setting: "LEGACY_GROUPS_ATTRIBUTE",
-			Problem: fmt.Sprintf("%s: raise %q's maximum length to %d", err, g.attribute, MaxAttributeLength)}
+			Problem: fmt.Sprintf("%s: raise %q's maximum length to %d", err, g.attribute, DefaultMaxLength)}
 	}
 	attrs := make(map[string]string, len(d.Attributes)+1)
 	for k, v := range d.Attributes {

@@ -130,18 +130,18 @@ func TestCarryGroups(t *testing.T) {
 		wantValue string // "" for no attribute
 		wantErr   string
 	}{
-		{"two groups", migrated, two, nil, withAttr(migrate.AttributeSpec{MaxLength: 2048}), `["admins","editors"]`, ""},
-		{"no groups: no attribute", migrated, nil, nil, withAttr(migrate.AttributeSpec{}), "", ""},
-		{"declined: nothing", migrate.Decision{Reason: migrate.BadCredentials}, two, nil, withAttr(migrate.AttributeSpec{}), "", ""},
-		{"listing failed: no migration without the groups", migrated, nil, errors.New("throttled"), withAttr(migrate.AttributeSpec{}), "", "list groups: throttled"},
+		{"two groups", migrated, two, nil, withAttr(migrate.AttributeSpec{Mutable: true, MaxLength: 2048}), `["admins","editors"]`, ""},
+		{"no groups: no attribute", migrated, nil, nil, withAttr(migrate.AttributeSpec{Mutable: true}), "", ""},
+		{"declined: nothing", migrate.Decision{Reason: migrate.BadCredentials}, two, nil, withAttr(migrate.AttributeSpec{Mutable: true}), "", ""},
+		{"listing failed: no migration without the groups", migrated, nil, errors.New("throttled"), withAttr(migrate.AttributeSpec{Mutable: true}), "", "list groups: throttled"},
 		{"attribute not in the schema", migrated, two, nil, nil, "", "LEGACY_GROUPS_ATTRIBUTE"},
-		{"immutable attribute", migrated, two, nil, withAttr(migrate.AttributeSpec{Immutable: true}), "", "immutable"},
-		{"short attribute: listed again at the first tokens", migrated, three, nil, withAttr(migrate.AttributeSpec{MaxLength: 20}), `{"listFrom":"alice"}`, ""},
+		{"immutable attribute", migrated, two, nil, withAttr(migrate.AttributeSpec{}), "", "immutable"},
+		{"short attribute: listed again at the first tokens", migrated, three, nil, withAttr(migrate.AttributeSpec{Mutable: true, MaxLength: 20}), `{"listFrom":"alice"}`, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			l := &fakeLister{groups: tt.groups, err: tt.listErr, started: make(chan struct{})}
-			c := migrate.CarryGroups(decider{d: tt.decision, wait: l.started}, l, fakeNewPool{cfg: tt.cfg}, attr)
+			c := migrate.CarryGroups(decider{d: tt.decision, wait: l.started}, l, fakeNewPool{cfg: tt.cfg}, attr, migrate.LookupParallel)
 			d, err := c.Authenticate(context.Background(), migrate.Request{NewPoolID: "p", Username: "alice", Password: "x"})
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
@@ -305,4 +305,30 @@ func (p *racingPool) AddUserToGroup(ctx context.Context, poolID, username, group
 		p.mu.Unlock()
 	}
 	return err
+}
+
+// With OLD_POOL_LOOKUP=after-sign-in the groups are listed only for a user
+// the decision migrates: a wrong password costs no listing.
+func TestCarryGroupsAfterSignIn(t *testing.T) {
+	cfg := &migrate.PoolConfig{Attributes: map[string]migrate.AttributeSpec{"custom:g": {Mutable: true}}}
+	for _, tt := range []struct {
+		name      string
+		d         migrate.Decision
+		wantCalls int
+	}{
+		{"declined", migrate.Decision{Reason: migrate.BadCredentials}, 0},
+		{"migrated", migrate.Decision{Migrate: true, Reason: migrate.Migrated, Username: "alice"}, 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			l := &fakeLister{groups: []migrate.Group{{Name: "admins"}}}
+			d, err := migrate.CarryGroups(decider{d: tt.d}, l, fakeNewPool{cfg: cfg}, "custom:g", migrate.LookupAfterSignIn).
+				Authenticate(context.Background(), migrate.Request{Username: "alice", Password: "x"})
+			if err != nil || l.calls != tt.wantCalls {
+				t.Fatalf("Authenticate() = %+v, %v; listings %d, want %d", d, err, l.calls, tt.wantCalls)
+			}
+			if tt.d.Migrate && d.Attributes["custom:g"] != `["admins"]` {
+				t.Errorf("custom:g = %q", d.Attributes["custom:g"])
+			}
+		})
+	}
 }

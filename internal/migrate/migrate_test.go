@@ -177,6 +177,22 @@ func TestAuthenticate(t *testing.T) {
 				Attributes: aliceTransferable, FinalStatus: migrate.FinalResetRequired, Detail: "NEW_PASSWORD_REQUIRED"},
 		},
 		{
+			name: "a temporary password with only a verified phone migrates as RESET_REQUIRED",
+			pool: &fakePool{signIn: migrate.SignIn{Challenge: "NEW_PASSWORD_REQUIRED"},
+				user: migrate.User{Username: "alice", Enabled: true, Status: migrate.StatusForceChangePassword,
+					Attributes: map[string]string{"phone_number": "+15550100", "phone_number_verified": "true"}}},
+			want: migrate.Decision{Migrate: true, Reason: migrate.Migrated, Username: "alice", ResponseUsername: "alice",
+				Attributes:  map[string]string{"phone_number": "+15550100", "phone_number_verified": "true"},
+				FinalStatus: migrate.FinalResetRequired, Detail: "NEW_PASSWORD_REQUIRED"},
+		},
+		{
+			name: "a temporary password without a verified email or phone is declined: a reset could never reach them",
+			pool: &fakePool{signIn: migrate.SignIn{Challenge: "NEW_PASSWORD_REQUIRED"},
+				user: migrate.User{Username: "alice", Enabled: true, Status: migrate.StatusForceChangePassword,
+					Attributes: map[string]string{"email": "a@example.com", "email_verified": "false", "phone_number": "+15550100"}}},
+			want: migrate.Decision{Reason: migrate.NoVerifiedContact, Detail: "NEW_PASSWORD_REQUIRED"},
+		},
+		{
 			name: "a temporary-password challenge for a user not in FORCE_CHANGE_PASSWORD",
 			pool: &fakePool{signIn: migrate.SignIn{Challenge: "NEW_PASSWORD_REQUIRED"}, user: confirmedUser(aliceAttrs)},
 			want: migrate.Decision{Reason: migrate.UnsupportedStatus, Detail: migrate.StatusConfirmed},
@@ -199,7 +215,7 @@ func TestAuthenticate(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Authenticate() error = %v, want a decision", err)
 			}
-			if diff := cmp.Diff(tt.want, got); diff != "" {
+			if diff := cmp.Diff(tt.want, got, ignoreNameKnown); diff != "" {
 				t.Errorf("Authenticate() mismatch (-want +got):\n%s", diff)
 			}
 		})
@@ -352,7 +368,7 @@ func TestForgotPassword(t *testing.T) {
 			if err != nil {
 				t.Fatalf("ForgotPassword() error = %v, want a decision", err)
 			}
-			if diff := cmp.Diff(tt.want, got); diff != "" {
+			if diff := cmp.Diff(tt.want, got, ignoreNameKnown); diff != "" {
 				t.Errorf("ForgotPassword() mismatch (-want +got):\n%s", diff)
 			}
 			if got.FinalStatus == migrate.FinalConfirmed {
@@ -362,6 +378,51 @@ func TestForgotPassword(t *testing.T) {
 				if c != "GetUser alice" {
 					t.Errorf("ForgotPassword() made call %q; only a lookup is allowed", c)
 				}
+			}
+		})
+	}
+}
+
+func TestForgotPasswordMFA(t *testing.T) {
+	withMFA := func(attrs map[string]string, factors ...string) migrate.User {
+		u := confirmedUser(attrs)
+		u.MFA = factors
+		return u
+	}
+	phone := map[string]string{"phone_number": "+15550100", "phone_number_verified": "true"}
+	email := map[string]string{"email": "a@example.com", "email_verified": "true"}
+	tests := []struct {
+		name    string
+		policy  migrate.MFAPolicy
+		user    migrate.User
+		poolMFA string
+		want    migrate.Reason
+		wantSMS bool
+	}{
+		{"default policy declines TOTP", "", withMFA(email, "SOFTWARE_TOKEN_MFA"), "OPTIONAL", migrate.MFARequired, false},
+		{"deny declines SMS MFA", migrate.MFADeny, withMFA(phone, "SMS_MFA"), "OPTIONAL", migrate.MFARequired, false},
+		{"deny declines email OTP", migrate.MFADeny, withMFA(email, "EMAIL_OTP"), "ON", migrate.MFARequired, false},
+		{"deny declines any factor", migrate.MFADeny, withMFA(email, "SOFTWARE_TOKEN_MFA", "SMS_MFA"), "ON", migrate.MFARequired, false},
+		{"deny moves a user without a factor", migrate.MFADeny, withMFA(email), "ON", migrate.Migrated, false},
+		{"migrate: SMS user with a phone keeps SMS MFA", migrate.MFAMigrate, withMFA(phone, "SMS_MFA"), "OPTIONAL", migrate.Migrated, true},
+		{"migrate: SMS MFA needs pool MFA", migrate.MFAMigrate, withMFA(phone, "SMS_MFA"), "OFF", migrate.Migrated, false},
+		{"migrate: SMS MFA needs a phone number", migrate.MFAMigrate, withMFA(email, "SMS_MFA"), "ON", migrate.Migrated, false},
+		{"migrate: TOTP cannot move, the user re-enrols", migrate.MFAMigrate, withMFA(email, "SOFTWARE_TOKEN_MFA"), "ON", migrate.Migrated, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := migrate.PoolConfig{Attributes: standardSchema, CaseSensitive: true, MFA: tt.poolMFA}
+			m := migrate.New(&fakePool{user: tt.user}, fakeNewPool{cfg: &cfg}, migrate.Rules{MFA: tt.policy})
+			got, err := m.ForgotPassword(context.Background(), migrate.Request{NewPoolID: "p", Username: "alice"})
+			if err != nil {
+				t.Fatalf("ForgotPassword() error = %v", err)
+			}
+			if got.Reason != tt.want || got.Migrate != (tt.want == migrate.Migrated) || got.EnableSMSMFA != tt.wantSMS {
+				t.Errorf("ForgotPassword() = reason %q, migrate %v, enableSMSMFA %v; want %q, %v",
+					got.Reason, got.Migrate, got.EnableSMSMFA, tt.want, tt.wantSMS)
+			}
+			if got.Migrate && got.FinalStatus != "" {
+				t.Errorf("ForgotPassword() final status %q, want none", got.FinalStatus)
 			}
 		})
 	}

@@ -3,8 +3,11 @@ package migrate
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -27,14 +30,58 @@ type PoolConfig struct {
 	MFA string
 }
 
-// AttributeSpec describes one attribute of a pool's schema.
+// AttributeSpec describes one attribute of a pool's schema
+// (SchemaAttributeType in DescribeUserPool's answer).
 type AttributeSpec struct {
 	Required bool
-	// Immutable attributes cannot change after the user is created.
-	Immutable bool
-	// MaxLength is a string attribute's most characters; 0 when the pool
-	// does not say.
-	MaxLength int
+	// Type is the AttributeDataType: "String" (also when empty), "Number",
+	// "Boolean" or "DateTime".
+	Type string
+	// MinLength and MaxLength bound a String value (StringAttributeConstraints);
+	// MaxLength 0 means Cognito's default, DefaultMaxLength.
+	MinLength, MaxLength int
+	// MinValue and MaxValue bound a Number value (NumberAttributeConstraints);
+	// nil for no bound.
+	MinValue, MaxValue *int64
+	// DeveloperOnly attributes (dev:custom:...) can only be written with
+	// developer credentials, never by a migration response.
+	DeveloperOnly bool
+	// Mutable attributes can change after the user is created. Immutable ones
+	// can still be set when the user is created, so a migration writes them.
+	Mutable bool
+}
+
+// DefaultMaxLength is the length limit of a String attribute whose schema
+// sets none.
+// https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_StringAttributeConstraintsType.html
+const DefaultMaxLength = 2048
+
+// Accepts reports whether the new pool would take value for the attribute
+// name this spec describes. Where Cognito's exact rule is not documented it
+// errs towards refusing: a value dropped and logged costs one attribute, a
+// value refused by Cognito costs the whole sign-in.
+func (s AttributeSpec) Accepts(name, value string) bool {
+	if s.DeveloperOnly || strings.HasPrefix(name, "dev:") {
+		return false
+	}
+	switch s.Type {
+	case "Number":
+		// Cognito's numbers are integers.
+		n, err := strconv.ParseInt(value, 10, 64)
+		return err == nil && (s.MinValue == nil || n >= *s.MinValue) && (s.MaxValue == nil || n <= *s.MaxValue)
+	case "Boolean":
+		return asciiEqualFold(value, "true") || asciiEqualFold(value, "false")
+	case "DateTime":
+		_, err := time.Parse(time.RFC3339, value)
+		return err == nil
+	}
+	// Length in characters at least MinLength, in bytes at most MaxLength:
+	// whichever way Cognito counts, a value that passes both fits.
+	maxLen := s.MaxLength
+	if maxLen <= 0 {
+		maxLen = DefaultMaxLength
+	}
+	return utf8.RuneCountInString(value) >= s.MinLength && len(value) <= maxLen
 }
 
 // PasswordPolicy is a pool's password policy.
@@ -96,12 +143,14 @@ type NewPool interface {
 type MFAPolicy string
 
 const (
-	// MFADeny declines the user: they can still reset their password
-	// through the new pool. The default.
+	// MFADeny declines the user, at sign-in (the challenge is owed) and at
+	// forgot password (a reset code proves less than two factors). The
+	// default.
 	MFADeny MFAPolicy = "deny"
-	// MFAMigrate migrates them as CONFIRMED: the password was proven, the
-	// second factor skipped once, and the new pool's MFA settings apply from
-	// then on.
+	// MFAMigrate migrates them (at sign-in as CONFIRMED: the password was
+	// proven), the second factor skipped once; SMS MFA is kept when the new
+	// pool allows it, TOTP and email OTP cannot move (users enrol again), and
+	// the new pool's MFA settings apply from then on.
 	MFAMigrate MFAPolicy = "migrate"
 )
 
@@ -141,6 +190,14 @@ const (
 	// UsernameCaseMismatch: the user typed their username in other case,
 	// and the case-sensitive new pool would make it a different user.
 	UsernameCaseMismatch Reason = "username_case_mismatch"
+	// AliasCaseMismatch: the user typed their email, preferred_username or
+	// sign-in email in other case than the old pool stores, and the
+	// case-sensitive new pool would keep the two spellings apart.
+	AliasCaseMismatch Reason = "alias_case_mismatch"
+	// UsernameIsEmail: the user's username in the new pool would be in email
+	// format, which a pool with an email alias refuses ("Username cannot be of
+	// email format since user pool is configured for email alias").
+	UsernameIsEmail Reason = "username_is_email"
 )
 
 // Shape is what the new pool will store for a user who signs in as typed:
@@ -151,8 +208,12 @@ type Shape struct {
 	Username   string
 	Attributes map[string]string
 	// Dropped names old attributes not copied because the new pool lacks
-	// them; Missing names the new pool's required attributes the user lacks.
-	Dropped, Missing []string
+	// them, and *_verified flags whose attribute is not sent; Invalid names
+	// attributes whose values the new pool's schema refuses (length, type,
+	// developer-only); Overwritten names attributes whose own value gave way
+	// to an ATTRIBUTE_MAP or LEGACY_SUB_ATTRIBUTE value; Missing names the new
+	// pool's required attributes the user lacks. Names only, for the log.
+	Dropped, Invalid, Overwritten, Missing []string
 }
 
 // Shape applies the rules and the new pool's schema and sign-in type to the
@@ -174,28 +235,60 @@ func (r Rules) Shape(cfg PoolConfig, u User, typed string) (Shape, Reason, error
 	for _, name := range r.Exclude {
 		delete(attrs, name)
 	}
+	var s Shape
 	if len(r.Rename) > 0 {
+		// Names that are not renamed first, then the renamed values: a
+		// target the user also has under its own name always gets the
+		// renamed value, whatever the map's order.
 		renamed := make(map[string]string, len(attrs))
 		for name, value := range attrs {
-			if to, ok := r.Rename[name]; ok {
-				name = to
+			if _, ok := r.Rename[name]; !ok {
+				renamed[name] = value
 			}
-			renamed[name] = value
+		}
+		for _, from := range slices.Sorted(maps.Keys(r.Rename)) {
+			value, ok := attrs[from]
+			if !ok {
+				continue
+			}
+			to := r.Rename[from]
+			if _, had := renamed[to]; had {
+				s.Overwritten = append(s.Overwritten, to)
+			}
+			renamed[to] = value
 		}
 		attrs = renamed
 	}
 	if r.LegacySub != "" && u.Attributes["sub"] != "" {
+		if _, had := attrs[r.LegacySub]; had {
+			s.Overwritten = append(s.Overwritten, r.LegacySub)
+		}
 		attrs[r.LegacySub] = u.Attributes["sub"]
 	}
 
-	s := Shape{Attributes: attrs}
-	for name := range attrs {
-		if _, ok := cfg.Attributes[name]; !ok {
+	s.Attributes = attrs
+	for name, value := range attrs {
+		spec, ok := cfg.Attributes[name]
+		switch {
+		case !ok:
 			s.Dropped = append(s.Dropped, name)
+			delete(attrs, name)
+		case !spec.Accepts(name, value):
+			s.Invalid = append(s.Invalid, name)
 			delete(attrs, name)
 		}
 	}
+	// A verified flag says something about an address: never send it alone.
+	for _, contact := range []string{"email", "phone_number"} {
+		flag := contact + "_verified"
+		if _, ok := attrs[flag]; ok && attrs[contact] == "" {
+			s.Dropped = append(s.Dropped, flag)
+			delete(attrs, flag)
+		}
+	}
 	slices.Sort(s.Dropped)
+	slices.Sort(s.Invalid)
+	slices.Sort(s.Overwritten)
 
 	username, reason := cfg.signInAs(u, typed, attrs)
 	if reason != "" {
@@ -218,7 +311,7 @@ func (r Rules) Shape(cfg PoolConfig, u User, typed string) (Shape, Reason, error
 // It returns the value of the response's "username" key ("" to leave it
 // out, which makes the typed name the username), or a decline reason.
 func (cfg PoolConfig) signInAs(u User, typed string, attrs map[string]string) (string, Reason) {
-	kind := typedKind(u, typed)
+	kind, exact := typedKind(u, typed)
 	// Old pools that sign in by email or phone give users their sub as
 	// username; such users never type it.
 	opaqueUsername := u.Username != "" && u.Username == u.Attributes["sub"]
@@ -229,49 +322,99 @@ func (cfg PoolConfig) signInAs(u User, typed string, attrs map[string]string) (s
 		if !slices.Contains(cfg.UsernameAttributes, kind) {
 			return "", SignInNameNotUsable
 		}
+		if !exact && cfg.CaseSensitive {
+			return "", AliasCaseMismatch
+		}
 		attrs[kind] = typed
 		return "", ""
 	}
+	var username string
 	switch kind {
 	case "username":
-		return typed, ""
-	case "username_case":
-		if cfg.CaseSensitive {
+		if !exact && cfg.CaseSensitive {
 			return "", UsernameCaseMismatch
 		}
-		return "", "" // the typed spelling becomes the username
+		// In a case-insensitive pool the typed spelling becomes the
+		// username; sending it keeps the response's attributes non-empty
+		// (an empty response is Cognito's "no such user").
+		username = typed
 	case "email", "phone_number", "preferred_username":
-		switch {
-		case slices.Contains(cfg.AliasAttributes, kind):
-			attrs[kind] = typed
-			return u.Username, ""
-		case opaqueUsername:
-			// From an email-as-username pool to a username pool: the email
-			// (or phone) the user always types becomes their username.
-			attrs[kind] = typed
-			return "", ""
+		alias := slices.Contains(cfg.AliasAttributes, kind)
+		if !alias && !opaqueUsername {
+			return "", SignInNameNotUsable
 		}
+		if !exact && cfg.CaseSensitive {
+			// The new user would keep the typed spelling while the old
+			// pool keeps its own: two spellings, two sign-in names.
+			return "", AliasCaseMismatch
+		}
+		attrs[kind] = typed
+		if alias {
+			username = u.Username
+		}
+		// Otherwise the user comes from an email-as-username pool to a
+		// username pool: the email (or phone) they always type becomes
+		// their username.
+	default:
+		return "", SignInNameNotUsable
 	}
-	return "", SignInNameNotUsable
+	final := username
+	if final == "" {
+		final = typed
+	}
+	// A pool with an email alias refuses usernames in email format (see
+	// aliases in https://docs.aws.amazon.com/cognito/latest/developerguide/user-pool-settings-attributes.html).
+	// Any "@" counts: a wrong guess at Cognito's test declines, never errors.
+	if slices.Contains(cfg.AliasAttributes, "email") && strings.Contains(final, "@") {
+		return "", UsernameIsEmail
+	}
+	return username, ""
 }
 
-// typedKind says what the user typed: "username", "username_case" (the
-// username in other case), an alias attribute's name, or "".
-func typedKind(u User, typed string) string {
-	switch {
-	case typed == u.Username:
-		return "username"
-	case strings.EqualFold(typed, u.Username):
-		return "username_case"
+// typedKind says what the user typed: "username" or an alias attribute's
+// name ("" for none), and whether it matched exactly or only in another
+// (ASCII) case. Exact matches win over case-folded ones.
+func typedKind(u User, typed string) (kind string, exact bool) {
+	aliases := []string{"email", "phone_number", "preferred_username"}
+	if typed == u.Username && typed != "" {
+		return "username", true
 	}
-	for _, attr := range []string{"email", "phone_number", "preferred_username"} {
-		v := u.Attributes[attr]
-		if v == "" {
-			continue
-		}
-		if v == typed || (attr != "phone_number" && strings.EqualFold(v, typed)) {
-			return attr
+	for _, attr := range aliases {
+		if v := u.Attributes[attr]; v != "" && v == typed {
+			return attr, true
 		}
 	}
-	return ""
+	if asciiEqualFold(typed, u.Username) && typed != "" {
+		return "username", false
+	}
+	for _, attr := range aliases {
+		// Phone numbers have no case.
+		if v := u.Attributes[attr]; v != "" && attr != "phone_number" && asciiEqualFold(v, typed) {
+			return attr, false
+		}
+	}
+	return "", false
+}
+
+// asciiEqualFold is strings.EqualFold for ASCII letters only: other
+// characters must be equal byte for byte. Unicode folding would match the
+// Kelvin sign U+212A with "k", and a pool that does not fold it the same
+// way would then hold two users for one person.
+func asciiEqualFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"maps"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -81,9 +82,87 @@ func TestReshape(t *testing.T) {
 		{
 			name:  "alias pool, typed email: real username, typed value in the alias",
 			cfg:   migrate.PoolConfig{Attributes: schema(), AliasAttributes: []string{"email"}, CaseSensitive: true},
+			user:  confirmedUser(map[string]string{"email": "alice@example.com"}),
+			typed: "alice@example.com",
+			want:  migrate.Decision{ResponseUsername: "alice", Attributes: map[string]string{"email": "alice@example.com"}},
+		},
+		{
+			name:  "case-insensitive alias pool, typed email in other case: the typed spelling in the alias",
+			cfg:   migrate.PoolConfig{Attributes: schema(), AliasAttributes: []string{"email"}, CaseSensitive: false},
 			user:  confirmedUser(map[string]string{"email": "Alice@Example.com"}),
 			typed: "alice@example.com",
 			want:  migrate.Decision{ResponseUsername: "alice", Attributes: map[string]string{"email": "alice@example.com"}},
+		},
+		{
+			name:  "case-sensitive alias pool, typed email in other case: declined, two spellings would be two sign-in names",
+			cfg:   migrate.PoolConfig{Attributes: schema(), AliasAttributes: []string{"email"}, CaseSensitive: true},
+			user:  confirmedUser(map[string]string{"email": "Alice@Example.com"}),
+			typed: "alice@example.com",
+			want:  migrate.Decision{Reason: migrate.AliasCaseMismatch},
+		},
+		{
+			name:  "case-sensitive alias pool, preferred_username in other case: declined",
+			cfg:   migrate.PoolConfig{Attributes: schema(), AliasAttributes: []string{"preferred_username"}, CaseSensitive: true},
+			user:  confirmedUser(map[string]string{"preferred_username": "Ally"}),
+			typed: "ally",
+			want:  migrate.Decision{Reason: migrate.AliasCaseMismatch},
+		},
+		{
+			name:  "case-insensitive alias pool, preferred_username in other case: migrated with the typed spelling",
+			cfg:   migrate.PoolConfig{Attributes: schema(), AliasAttributes: []string{"preferred_username"}, CaseSensitive: false},
+			user:  confirmedUser(map[string]string{"preferred_username": "Ally"}),
+			typed: "ally",
+			want:  migrate.Decision{ResponseUsername: "alice", Attributes: map[string]string{"preferred_username": "ally"}},
+		},
+		{
+			name:  "case-sensitive email-as-username pool, email typed in other case: declined",
+			cfg:   migrate.PoolConfig{Attributes: schema(), UsernameAttributes: []string{"email"}, CaseSensitive: true},
+			user:  confirmedUser(map[string]string{"email": "Alice@example.com", "email_verified": "true"}),
+			typed: "alice@example.com",
+			want:  migrate.Decision{Reason: migrate.AliasCaseMismatch},
+		},
+		{
+			name: "case-sensitive username pool from an email-as-username pool, email typed in other case: declined",
+			cfg:  usernamePool,
+			user: migrate.User{Username: legacySub, Enabled: true, Status: migrate.StatusConfirmed,
+				Attributes: map[string]string{"sub": legacySub, "email": "Alice@example.com"}},
+			typed: "alice@example.com",
+			want:  migrate.Decision{Reason: migrate.AliasCaseMismatch},
+		},
+		{
+			name:  "the Kelvin sign is not a k: no match, whatever the pool's case",
+			cfg:   migrate.PoolConfig{Attributes: schema(), CaseSensitive: false},
+			user:  migrate.User{Username: "kate", Enabled: true, Status: migrate.StatusConfirmed},
+			typed: "\u212Aate",
+			want:  migrate.Decision{Reason: migrate.SignInNameNotUsable},
+		},
+		{
+			name:  "the Kelvin sign in an email alias is not a k",
+			cfg:   migrate.PoolConfig{Attributes: schema(), AliasAttributes: []string{"email"}, CaseSensitive: false},
+			user:  confirmedUser(map[string]string{"email": "kate@example.com"}),
+			typed: "\u212Aate@example.com",
+			want:  migrate.Decision{Reason: migrate.SignInNameNotUsable},
+		},
+		{
+			name:  "email alias pool, username in email format: declined, Cognito refuses it",
+			cfg:   migrate.PoolConfig{Attributes: schema(), AliasAttributes: []string{"email"}, CaseSensitive: true},
+			user:  migrate.User{Username: "alice@old.example", Enabled: true, Status: migrate.StatusConfirmed, Attributes: map[string]string{"email": "alice@example.com"}},
+			typed: "alice@old.example",
+			want:  migrate.Decision{Reason: migrate.UsernameIsEmail},
+		},
+		{
+			name:  "email alias pool, typed email of a user whose username is in email format: declined",
+			cfg:   migrate.PoolConfig{Attributes: schema(), AliasAttributes: []string{"email"}, CaseSensitive: true},
+			user:  migrate.User{Username: "alice@old.example", Enabled: true, Status: migrate.StatusConfirmed, Attributes: map[string]string{"email": "alice@example.com"}},
+			typed: "alice@example.com",
+			want:  migrate.Decision{Reason: migrate.UsernameIsEmail},
+		},
+		{
+			name:  "username in email format, new pool without an email alias: migrated",
+			cfg:   migrate.PoolConfig{Attributes: schema(), AliasAttributes: []string{"preferred_username"}, CaseSensitive: true},
+			user:  migrate.User{Username: "alice@old.example", Enabled: true, Status: migrate.StatusConfirmed, Attributes: map[string]string{"email": "alice@example.com"}},
+			typed: "alice@old.example",
+			want:  migrate.Decision{Username: "alice@old.example", ResponseUsername: "alice@old.example", Attributes: map[string]string{"email": "alice@example.com"}},
 		},
 		{
 			name:  "alias pool, typed preferred_username",
@@ -96,6 +175,13 @@ func TestReshape(t *testing.T) {
 			name:  "username pool, typed email of a user with a real username: declined, it would make a second account",
 			cfg:   usernamePool,
 			user:  confirmedUser(map[string]string{"email": "alice@example.com"}),
+			typed: "alice@example.com",
+			want:  migrate.Decision{Reason: migrate.SignInNameNotUsable},
+		},
+		{
+			name:  "username pool, email typed in other case: not usable, whatever the case",
+			cfg:   usernamePool,
+			user:  confirmedUser(map[string]string{"email": "Alice@example.com"}),
 			typed: "alice@example.com",
 			want:  migrate.Decision{Reason: migrate.SignInNameNotUsable},
 		},
@@ -136,11 +222,79 @@ func TestReshape(t *testing.T) {
 			want:  migrate.Decision{Reason: migrate.UsernameCaseMismatch},
 		},
 		{
-			name:  "case-insensitive pool, username typed in other case: the typed spelling",
+			name:  "case-insensitive pool, username typed in other case: the typed spelling, sent as username",
 			cfg:   migrate.PoolConfig{Attributes: schema(), CaseSensitive: false},
 			user:  confirmedUser(nil),
 			typed: "Alice",
-			want:  migrate.Decision{Attributes: map[string]string{}},
+			want:  migrate.Decision{ResponseUsername: "Alice", Attributes: map[string]string{}},
+		},
+		// Attribute values.
+		{
+			name:  "an ATTRIBUTE_MAP target the user also has gets the renamed value, and is named",
+			cfg:   usernamePool,
+			rules: migrate.Rules{Rename: map[string]string{"given_name": "name"}},
+			user:  confirmedUser(map[string]string{"given_name": "Alice", "name": "A. Liddell"}),
+			want:  migrate.Decision{Attributes: map[string]string{"name": "Alice"}, Overwritten: []string{"name"}},
+		},
+		{
+			name:  "swapped names overwrite nothing",
+			cfg:   usernamePool,
+			rules: migrate.Rules{Rename: map[string]string{"given_name": "name", "name": "given_name"}},
+			user:  confirmedUser(map[string]string{"given_name": "Alice", "name": "A. Liddell"}),
+			want:  migrate.Decision{Attributes: map[string]string{"name": "Alice", "given_name": "A. Liddell"}},
+		},
+		{
+			name:  "LEGACY_SUB_ATTRIBUTE overwrites the user's own value, and is named",
+			cfg:   migrate.PoolConfig{Attributes: schema("custom:legacy_sub"), CaseSensitive: true},
+			rules: migrate.Rules{LegacySub: "custom:legacy_sub"},
+			user:  confirmedUser(map[string]string{"sub": legacySub, "custom:legacy_sub": "older"}),
+			want:  migrate.Decision{Attributes: map[string]string{"custom:legacy_sub": legacySub}, Overwritten: []string{"custom:legacy_sub"}},
+		},
+		{
+			name: "a verified flag is never sent without its attribute",
+			cfg:  usernamePool,
+			user: confirmedUser(map[string]string{"email_verified": "true", "phone_number_verified": "false", "given_name": "Alice"}),
+			want: migrate.Decision{Attributes: map[string]string{"given_name": "Alice"}, Dropped: []string{"email_verified", "phone_number_verified"}},
+		},
+		{
+			name:  "an excluded email takes its verified flag with it",
+			cfg:   usernamePool,
+			rules: migrate.Rules{Exclude: []string{"email"}},
+			user:  confirmedUser(map[string]string{"email": "a@example.com", "email_verified": "true"}),
+			want:  migrate.Decision{Attributes: map[string]string{}, Dropped: []string{"email_verified"}},
+		},
+		{
+			name: "values the schema refuses are dropped and named, and an unsendable email takes its flag along",
+			cfg: migrate.PoolConfig{CaseSensitive: true, Attributes: func() map[string]migrate.AttributeSpec {
+				m := schema()
+				m["email"] = migrate.AttributeSpec{Type: "String", MaxLength: 10}
+				m["custom:tenant"] = migrate.AttributeSpec{Type: "String", MinLength: 5}
+				m["custom:age"] = migrate.AttributeSpec{Type: "Number", MinValue: ptr(int64(0)), MaxValue: ptr(int64(150))}
+				m["custom:vip"] = migrate.AttributeSpec{Type: "Boolean"}
+				m["custom:since"] = migrate.AttributeSpec{Type: "DateTime"}
+				m["dev:custom:note"] = migrate.AttributeSpec{Type: "String", DeveloperOnly: true}
+				return m
+			}()},
+			user: confirmedUser(map[string]string{
+				"email": "alice@example.com", "email_verified": "true", "custom:tenant": "acme",
+				"custom:age": "200", "custom:vip": "yes", "custom:since": "last year", "dev:custom:note": "x",
+				"given_name": "Alice",
+			}),
+			want: migrate.Decision{Attributes: map[string]string{"given_name": "Alice"},
+				Dropped: []string{"email_verified"},
+				Invalid: []string{"custom:age", "custom:since", "custom:tenant", "custom:vip", "dev:custom:note", "email"}},
+		},
+		{
+			name: "values the schema takes are sent",
+			cfg: migrate.PoolConfig{CaseSensitive: true, Attributes: func() map[string]migrate.AttributeSpec {
+				m := schema()
+				m["custom:age"] = migrate.AttributeSpec{Type: "Number", MinValue: ptr(int64(0)), MaxValue: ptr(int64(150))}
+				m["custom:vip"] = migrate.AttributeSpec{Type: "Boolean"}
+				m["custom:since"] = migrate.AttributeSpec{Type: "DateTime"}
+				return m
+			}()},
+			user: confirmedUser(map[string]string{"custom:age": "42", "custom:vip": "true", "custom:since": "2024-02-29T10:00:00Z"}),
+			want: migrate.Decision{Attributes: map[string]string{"custom:age": "42", "custom:vip": "true", "custom:since": "2024-02-29T10:00:00Z"}},
 		},
 	}
 	for _, tt := range tests {
@@ -165,10 +319,69 @@ func TestReshape(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Authenticate(%q) error = %v", typed, err)
 			}
-			if diff := cmp.Diff(want, got); diff != "" {
+			if diff := cmp.Diff(want, got, ignoreNameKnown); diff != "" {
 				t.Errorf("Authenticate(%q) mismatch (-want +got):\n%s", typed, diff)
 			}
 		})
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func TestAttributeSpecAccepts(t *testing.T) {
+	long := strings.Repeat("x", migrate.DefaultMaxLength)
+	tests := []struct {
+		name  string
+		spec  migrate.AttributeSpec
+		attr  string
+		value string
+		want  bool
+	}{
+		{"string within the default limit", migrate.AttributeSpec{}, "name", long, true},
+		{"string over the default limit", migrate.AttributeSpec{}, "name", long + "x", false},
+		{"string over its own limit", migrate.AttributeSpec{Type: "String", MaxLength: 3}, "custom:c", "abcd", false},
+		{"string at its own limit", migrate.AttributeSpec{Type: "String", MaxLength: 3}, "custom:c", "abc", true},
+		{"multi-byte characters count as bytes against the maximum", migrate.AttributeSpec{Type: "String", MaxLength: 3}, "custom:c", "éé", false},
+		{"string under its minimum", migrate.AttributeSpec{Type: "String", MinLength: 2}, "custom:c", "a", false},
+		{"multi-byte characters count as characters against the minimum", migrate.AttributeSpec{Type: "String", MinLength: 2}, "custom:c", "é", false},
+		{"integer", migrate.AttributeSpec{Type: "Number"}, "custom:n", "-12", true},
+		{"not an integer", migrate.AttributeSpec{Type: "Number"}, "custom:n", "1.5", false},
+		{"number under its minimum", migrate.AttributeSpec{Type: "Number", MinValue: ptr(int64(1))}, "custom:n", "0", false},
+		{"number over its maximum", migrate.AttributeSpec{Type: "Number", MaxValue: ptr(int64(9))}, "custom:n", "10", false},
+		{"number at its bounds", migrate.AttributeSpec{Type: "Number", MinValue: ptr(int64(1)), MaxValue: ptr(int64(9))}, "custom:n", "9", true},
+		{"boolean", migrate.AttributeSpec{Type: "Boolean"}, "email_verified", "true", true},
+		{"boolean in upper case", migrate.AttributeSpec{Type: "Boolean"}, "email_verified", "FALSE", true},
+		{"not a boolean", migrate.AttributeSpec{Type: "Boolean"}, "email_verified", "1", false},
+		{"date and time", migrate.AttributeSpec{Type: "DateTime"}, "custom:d", "2026-12-06T01:00:00Z", true},
+		{"not a date and time", migrate.AttributeSpec{Type: "DateTime"}, "custom:d", "yesterday", false},
+		{"developer-only", migrate.AttributeSpec{Type: "String", DeveloperOnly: true}, "dev:custom:d", "x", false},
+		{"dev: name without the flag", migrate.AttributeSpec{Type: "String"}, "dev:custom:d", "x", false},
+	}
+	for _, tt := range tests {
+		if got := tt.spec.Accepts(tt.attr, tt.value); got != tt.want {
+			t.Errorf("%s: %+v.Accepts(%q, %.20q) = %v, want %v", tt.name, tt.spec, tt.attr, tt.value, got, tt.want)
+		}
+	}
+}
+
+func TestRenameIsDeterministic(t *testing.T) {
+	// Map order is random: repeat so that an order-dependent merge shows.
+	rules := migrate.Rules{Rename: map[string]string{"given_name": "name", "family_name": "nickname", "custom:tenant": "custom:org"}}
+	cfg := migrate.PoolConfig{Attributes: schema("custom:org"), CaseSensitive: true}
+	user := confirmedUser(map[string]string{"given_name": "Alice", "name": "A. Liddell", "family_name": "Liddell",
+		"nickname": "Al", "custom:tenant": "acme", "custom:org": "old-org"})
+	want := map[string]string{"name": "Alice", "nickname": "Liddell", "custom:org": "acme"}
+	for range 50 {
+		s, reason, err := rules.Shape(cfg, user, "alice")
+		if err != nil || reason != "" {
+			t.Fatalf("Shape() = %v, %v", reason, err)
+		}
+		if diff := cmp.Diff(want, s.Attributes); diff != "" {
+			t.Fatalf("Shape() attributes (-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff([]string{"custom:org", "name", "nickname"}, s.Overwritten); diff != "" {
+			t.Fatalf("Shape() overwritten (-want +got):\n%s", diff)
+		}
 	}
 }
 
@@ -255,22 +468,31 @@ func TestMFAPolicy(t *testing.T) {
 func TestEnforcePasswordPolicy(t *testing.T) {
 	policy := migrate.PasswordPolicy{MinimumLength: 10, RequireUppercase: true, RequireLowercase: true, RequireNumbers: true, RequireSymbols: true}
 	cfg := migrate.PoolConfig{Attributes: schema(), CaseSensitive: true, Password: policy}
+	verifiedEmail := map[string]string{"email": "a@example.com", "email_verified": "true"}
+	verifiedPhone := map[string]string{"phone_number": "+15550100", "phone_number_verified": "true"}
+	unverified := map[string]string{"email": "a@example.com", "email_verified": "false"}
 	tests := []struct {
 		password string
 		enforce  bool
+		attrs    map[string]string
 		want     migrate.FinalStatus
 		detail   string
 	}{
-		{"Str0ng-enough", true, migrate.FinalConfirmed, ""},
-		{"weak", true, migrate.FinalResetRequired, "password policy: minimum_length,uppercase,numbers,symbols"},
-		{"weak", false, migrate.FinalConfirmed, ""},
-		{"NoDigitsHere!", true, migrate.FinalResetRequired, "password policy: numbers"},
+		{"Str0ng-enough", true, verifiedEmail, migrate.FinalConfirmed, ""},
+		{"weak", true, verifiedEmail, migrate.FinalResetRequired, "password policy: minimum_length,uppercase,numbers,symbols"},
+		{"weak", false, verifiedEmail, migrate.FinalConfirmed, ""},
+		{"NoDigitsHere!", true, verifiedEmail, migrate.FinalResetRequired, "password policy: numbers"},
+		{"NoDigitsHere!", true, verifiedPhone, migrate.FinalResetRequired, "password policy: numbers"},
+		// No dead end: a reset needs somewhere to send the code.
+		{"weak", true, unverified, migrate.FinalConfirmed, migrate.DetailPasswordPolicyUnmet},
+		{"weak", true, map[string]string{"email_verified": "true"}, migrate.FinalConfirmed, migrate.DetailPasswordPolicyUnmet},
+		{"Str0ng-enough", true, unverified, migrate.FinalConfirmed, ""},
 	}
 	for _, tt := range tests {
-		m := migrate.New(&fakePool{user: confirmedUser(map[string]string{"email": "a@example.com"})}, fakeNewPool{cfg: &cfg}, migrate.Rules{EnforcePasswordPolicy: tt.enforce})
+		m := migrate.New(&fakePool{user: confirmedUser(tt.attrs)}, fakeNewPool{cfg: &cfg}, migrate.Rules{EnforcePasswordPolicy: tt.enforce})
 		got, err := m.Authenticate(context.Background(), migrate.Request{NewPoolID: "p", Username: "alice", Password: tt.password})
 		if err != nil || !got.Migrate || got.FinalStatus != tt.want || got.Detail != tt.detail {
-			t.Errorf("enforce=%v: Authenticate() = %+v, %v; want migrated as %s (%q)", tt.enforce, got, err, tt.want, tt.detail)
+			t.Errorf("enforce=%v, %v: Authenticate() = %+v, %v; want migrated as %s (%q)", tt.enforce, tt.attrs, got, err, tt.want, tt.detail)
 		}
 	}
 }

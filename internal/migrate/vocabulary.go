@@ -80,8 +80,7 @@ func Reasons() []Reason {
 	return []Reason{
 		Migrated, BadCredentials, UserNotFound, UserDisabled, UserNotConfirmed, PasswordResetNeeded,
 		UnsupportedStatus, ChallengeRequired, NoVerifiedContact, EmptyInput, SignInNameNotUsable,
-		UsernameCaseMismatch,
-		OldUserExists, NoOldUser, MigrationSignUp, NotGuarded, GroupsAppliedReason, NoGroups,
+		UsernameCaseMismatch, AliasCaseMismatch, UsernameIsEmail, MFARequired,
 	}
 }
 
