@@ -108,7 +108,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 const envRuntimeAPI = "AWS_LAMBDA_RUNTIME_API"
 
 // newHandler builds everything once, before the first event.
-func newHandler(ctx context.Context, getenv func(string) string, logOut io.Writer) (*trigger.Handler, *slog.Logger, error) {
+func newHandler(ctx context.Context, getenv func(string) string, logOut io.Writer) (lambda.Handler, *slog.Logger, error) {
 	s, err := settings.Load(getenv)
 	if err != nil {
 		return nil, nil, err
@@ -121,7 +121,8 @@ func newHandler(ctx context.Context, getenv func(string) string, logOut io.Write
 	}
 	old := oldPool(s)
 	creds := awsconfig.OldPoolCredentials(base, old)
-	newPool := cognito.NewNewPool(awsconfig.NewPoolClient(base), cognito.WithLogger(log))
+	newAPI := awsconfig.NewPoolClient(base)
+	newPool := cognito.NewNewPool(newAPI, cognito.WithLogger(log))
 	if s.NewUserPoolID != "" {
 		// The new pool's description, which every decision needs, is read
 		// now in the background: the first event joins the call in flight
@@ -153,9 +154,11 @@ func newHandler(ctx context.Context, getenv func(string) string, logOut io.Write
 		return nil, nil, fmt.Errorf("%s: cannot assume the role (its trust policy must allow this function's execution role%s): %w",
 			settings.EnvOldRoleARN, externalIDHint(s), roleErr)
 	}
-	pool := cognito.NewOldPool(awsconfig.OldPoolClient(base, old, creds), s.OldUserPoolID, s.OldClientID, secret)
-	h := trigger.NewHandler(migrate.New(pool, newPool, s.Rules, migrate.WithLookup(s.Lookup)), log, trigger.WithDeclineMode(s.Decline),
-		trigger.WithMetrics(metrics.NewEMF(logOut)), trigger.WithColdStart(time.Since(processStart)))
+	oldAPI := awsconfig.OldPoolClient(base, old, creds)
+	pool := cognito.NewOldPool(oldAPI, s.OldUserPoolID, s.OldClientID, secret)
+	h := handler(s, oldAPI, pool, newPool, newAPI, log, metrics.NewEMF(logOut),
+		migrate.New(pool, newPool, s.Rules, migrate.WithLookup(s.Lookup)),
+		trigger.WithDeclineMode(s.Decline), trigger.WithColdStart(time.Since(processStart)))
 	log.Info("migrate-trigger ready",
 		slog.String("version", version.String()),
 		slog.String("oldUserPoolId", s.OldUserPoolID),
@@ -173,6 +176,9 @@ func newHandler(ctx context.Context, getenv func(string) string, logOut io.Write
 		slog.Any("excludeAttributes", s.Rules.Exclude),
 		slog.Bool("enforcePasswordPolicy", s.Rules.EnforcePasswordPolicy),
 		slog.Bool("trustEmail", s.Rules.TrustEmail),
+		slog.String("legacyGroupsAttribute", s.Companions.GroupsAttribute),
+		slog.Bool("createMissingGroups", s.Companions.CreateMissingGroups),
+		slog.Bool("signUpGuard", s.Companions.SignUpGuard),
 	)
 	return h, log, nil
 }

@@ -39,6 +39,10 @@ const (
 	EnvOldPoolLookup       = "OLD_POOL_LOOKUP"
 	EnvNewUserPoolID       = "NEW_USER_POOL_ID"
 	EnvLogLevel            = "LOG_LEVEL"
+	EnvGroupsAttribute     = "LEGACY_GROUPS_ATTRIBUTE"
+	EnvCreateMissingGroups = "CREATE_MISSING_GROUPS"
+	EnvSignUpGuard         = "SIGNUP_GUARD"
+	EnvSignUpGuardMessage  = "SIGNUP_GUARD_MESSAGE"
 )
 
 // Names lists every environment variable the function reads, in the order
@@ -50,6 +54,7 @@ func Names() []string {
 		EnvOldRoleARN, EnvOldExternalID, EnvOldClientSecretARN, EnvOldClientSecret,
 		EnvAttributeMap, EnvExcludeAttributes, EnvLegacySubAttribute, EnvMFAPolicy, EnvEnforcePassword, EnvTrustEmail,
 		EnvDeclineResponse, EnvOldPoolLookup, EnvNewUserPoolID, EnvLogLevel,
+		EnvGroupsAttribute, EnvCreateMissingGroups, EnvSignUpGuard, EnvSignUpGuardMessage,
 	}
 }
 
@@ -82,6 +87,9 @@ type Settings struct {
 	// (OLD_POOL_LOOKUP).
 	Lookup   migrate.LookupMode
 	LogLevel slog.Level
+	// Companions enable the pre token generation and pre sign-up triggers
+	// (companions.go).
+	Companions Companions
 }
 
 // Secret is a value that must not be printed: fmt and log/slog show it as
@@ -257,6 +265,7 @@ func Load(getenv func(string) string) (Settings, error) {
 	}
 
 	s.Rules = loadRules(get, bad)
+	s.Companions = loadCompanions(getenv, get, bad, s.Rules)
 
 	switch s.Decline {
 	case "":
