@@ -57,6 +57,9 @@ type User struct {
 	// MFA lists the second factors the user has set up ("SMS_MFA",
 	// "SOFTWARE_TOKEN_MFA", "EMAIL_OTP").
 	MFA []string
+	// Groups are the user's old-pool groups, read only when something
+	// needs them (a group condition in MIGRATE_ONLY); nil otherwise.
+	Groups []string
 }
 
 // OldPool is the old user pool, as the decision needs it.
