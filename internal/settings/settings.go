@@ -35,6 +35,7 @@ const (
 	EnvMFAPolicy           = "MFA_POLICY"
 	EnvEnforcePassword     = "ENFORCE_PASSWORD_POLICY"
 	EnvTrustEmail          = "TRUST_EMAIL"
+	EnvMigrateOnly         = "MIGRATE_ONLY"
 	EnvDeclineResponse     = "DECLINE_RESPONSE"
 	EnvLogLevel            = "LOG_LEVEL"
 )
@@ -47,7 +48,7 @@ func Names() []string {
 		EnvOldUserPoolID, EnvOldClientID, EnvOldUserPoolRegion, EnvOldUserPoolEndpoint,
 		EnvOldRoleARN, EnvOldExternalID, EnvOldClientSecretARN, EnvOldClientSecret,
 		EnvAttributeMap, EnvExcludeAttributes, EnvLegacySubAttribute, EnvMFAPolicy, EnvEnforcePassword, EnvTrustEmail,
-		EnvDeclineResponse, EnvLogLevel,
+		EnvMigrateOnly, EnvDeclineResponse, EnvLogLevel,
 	}
 }
 
@@ -70,7 +71,8 @@ type Settings struct {
 	OldClientSecretARN string
 	OldClientSecret    Secret
 	// Rules shape the migrated user (ATTRIBUTE_MAP, EXCLUDE_ATTRIBUTES,
-	// LEGACY_SUB_ATTRIBUTE, MFA_POLICY, ENFORCE_PASSWORD_POLICY, TRUST_EMAIL).
+	// LEGACY_SUB_ATTRIBUTE, MFA_POLICY, ENFORCE_PASSWORD_POLICY, TRUST_EMAIL,
+	// MIGRATE_ONLY).
 	Rules    migrate.Rules
 	Decline  migrate.DeclineMode
 	LogLevel slog.Level
@@ -297,6 +299,11 @@ func loadRules(get func(string) string, bad func(name, format string, args ...an
 	}
 	r.EnforcePasswordPolicy = boolean(get, bad, EnvEnforcePassword)
 	r.TrustEmail = boolean(get, bad, EnvTrustEmail)
+	scope, err := migrate.ParseScope(get(EnvMigrateOnly), validAttribute)
+	if err != nil {
+		bad(EnvMigrateOnly, "%v (leave it unset to migrate every user)", err)
+	}
+	r.Scope = scope
 	return r
 }
 
