@@ -75,7 +75,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		// with the fixed message instead (runtime.go).
 		log = logging.New(stdout, slog.LevelInfo)
 		log.Error("migrate-trigger cannot start; every event is answered with the unavailable message until this is fixed",
-			slog.String("errorKind", ReasonConfiguration), slog.String("error", err.Error()))
+			slog.String("errorKind", string(migrate.FaultConfiguration)), slog.String("error", err.Error()))
 		failed := &configurationFailure{log: log, metrics: metrics.NewEMF(stdout), problem: err.Error(), now: time.Now}
 		if _, serr := settings.Load(getenv); serr == nil {
 			// The settings are valid: a call failed (STS, Secrets Manager),

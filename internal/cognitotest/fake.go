@@ -380,6 +380,10 @@ var operations = map[string]operation{
 	"AdminAddUserToGroup":   (*Fake).adminAddUserToGroup,
 	"GetGroup":              (*Fake).getGroup,
 	"CreateGroup":           (*Fake).createGroup,
+
+	"ListUsers":            limited("ListUsers", (*Fake).listUsers),
+	"ListUserPoolClients":  limited("ListUserPoolClients", (*Fake).listUserPoolClients),
+	"GetUserPoolMfaConfig": limited("GetUserPoolMfaConfig", (*Fake).getUserPoolMfaConfig),
 }
 
 func (f *Fake) serveHTTP(w http.ResponseWriter, r *http.Request) {
