@@ -17,11 +17,11 @@ func TestChecksCatchBrokenTemplates(t *testing.T) {
 	}{
 		// The execution role.
 		{"old-pool action missing", newAccountFile, "function policy",
-			"Action: [cognito-idp:AdminGetUser, cognito-idp:AdminInitiateAuth]", "Action: [cognito-idp:AdminInitiateAuth]"},
+			"Action: [cognito-idp:AdminGetUser, cognito-idp:AdminInitiateAuth, cognito-idp:AdminListGroupsForUser]", "Action: [cognito-idp:AdminInitiateAuth]"},
 		{"new-pool action missing", newAccountFile, "function policy",
 			"Action: cognito-idp:DescribeUserPool", "Action: cognito-idp:DescribeUserPoolClient"},
 		{"an action the code never calls", newAccountFile, "function policy",
-			"Action: [cognito-idp:AdminGetUser, cognito-idp:AdminInitiateAuth]", "Action: [cognito-idp:AdminGetUser, cognito-idp:AdminInitiateAuth, cognito-idp:ListUsers]"},
+			"Action: [cognito-idp:AdminGetUser, cognito-idp:AdminInitiateAuth, cognito-idp:AdminListGroupsForUser]", "Action: [cognito-idp:AdminGetUser, cognito-idp:AdminInitiateAuth, cognito-idp:AdminListGroupsForUser, cognito-idp:ListUsers]"},
 		{"CreateLogGroup", newAccountFile, "function policy",
 			"Action: [logs:CreateLogStream, logs:PutLogEvents]", "Action: [logs:CreateLogGroup, logs:CreateLogStream, logs:PutLogEvents]"},
 		{"old-pool actions in cross-account mode", newAccountFile, "function policy",
@@ -38,7 +38,7 @@ func TestChecksCatchBrokenTemplates(t *testing.T) {
 		{"execution role trusts more than Lambda", newAccountFile, "function policy",
 			"Principal: {Service: lambda.amazonaws.com}", "Principal: {Service: [lambda.amazonaws.com, edgelambda.amazonaws.com]}"},
 		{"wildcard cognito-idp action", newAccountFile, "no wildcards",
-			"Action: [cognito-idp:AdminGetUser, cognito-idp:AdminInitiateAuth]", "Action: cognito-idp:Admin*"},
+			"Action: [cognito-idp:AdminGetUser, cognito-idp:AdminInitiateAuth, cognito-idp:AdminListGroupsForUser]", "Action: cognito-idp:Admin*"},
 		{"any cognito-idp action", newAccountFile, "no wildcards",
 			"Action: cognito-idp:DescribeUserPool", "Action: cognito-idp:*"},
 		{"Resource *", newAccountFile, "no wildcards",
@@ -94,9 +94,9 @@ func TestChecksCatchBrokenTemplates(t *testing.T) {
 		{"no external id", oldAccountFile, "role",
 			"            Condition:\n              StringEquals:\n                sts:ExternalId: !Ref ExternalId\n", ""},
 		{"old-account action missing", oldAccountFile, "role",
-			"Action: [cognito-idp:AdminGetUser, cognito-idp:AdminInitiateAuth]", "Action: [cognito-idp:AdminInitiateAuth]"},
+			"Action: [cognito-idp:AdminGetUser, cognito-idp:AdminInitiateAuth, cognito-idp:AdminListGroupsForUser]", "Action: [cognito-idp:AdminInitiateAuth]"},
 		{"old-account extra action", oldAccountFile, "role",
-			"Action: [cognito-idp:AdminGetUser, cognito-idp:AdminInitiateAuth]", "Action: [cognito-idp:AdminGetUser, cognito-idp:AdminInitiateAuth, cognito-idp:ListUsers]"},
+			"Action: [cognito-idp:AdminGetUser, cognito-idp:AdminInitiateAuth, cognito-idp:AdminListGroupsForUser]", "Action: [cognito-idp:AdminGetUser, cognito-idp:AdminInitiateAuth, cognito-idp:AdminListGroupsForUser, cognito-idp:ListUsers]"},
 		{"role without ExecutionRoleArn", oldAccountFile, "role", "    Condition: CreateRole\n    Properties:", "    Properties:"},
 		{"old-account wildcard pool", oldAccountFile, "no wildcards", "userpool/${OldUserPoolId}", "userpool/*"},
 		{"user password flow on the old client", oldAccountFile, "client",
@@ -134,7 +134,7 @@ func TestChecksCatchBrokenTemplates(t *testing.T) {
 // policy checks fail until the templates grant it.
 func TestPolicyChecksFollowTheCode(t *testing.T) {
 	more := codeCalls{
-		oldPool: append(slices.Clone(calls.oldPool), "cognito-idp:AdminListGroupsForUser"),
+		oldPool: append(slices.Clone(calls.oldPool), "cognito-idp:ListUsers"),
 		newPool: append(slices.Clone(calls.newPool), "cognito-idp:DescribeUserPoolClient"),
 	}
 	for file, c := range map[string]check{newAccountFile: checkFunctionPolicy(more), oldAccountFile: checkOldAccountRole(more)} {

@@ -152,17 +152,27 @@ func (s Scope) NeedsGroups() bool {
 // InScope reports whether MIGRATE_ONLY lets the old user u migrate. The
 // trigger (both flows, through Shape) and the operator commands share it.
 func (r Rules) InScope(u User) bool {
+	_, out := r.OutOfScopeBy(u)
+	return !out
+}
+
+// OutOfScopeBy returns the first MIGRATE_ONLY condition the old user u does
+// not meet, for `explain` and the operator's logs; false when u is in scope.
+func (r Rules) OutOfScopeBy(u User) (Condition, bool) {
 	email := ""
 	if r.TrustEmail || asciiEqualFold(u.Attributes["email_verified"], "true") {
 		email = u.Attributes["email"]
 	}
 	for _, c := range r.Scope.All {
 		if !c.holds(u, email) {
-			return false
+			return c, true
 		}
 	}
-	return true
+	return Condition{}, false
 }
+
+// String writes the condition in MIGRATE_ONLY's syntax.
+func (c Condition) String() string { return Scope{All: []Condition{c}}.String() }
 
 // holds reports whether u, whose trusted email is email ("" for none),
 // meets c.

@@ -134,6 +134,18 @@ func TestInScope(t *testing.T) {
 	}
 }
 
+func TestOutOfScopeByNamesTheFailingCondition(t *testing.T) {
+	r := migrate.Rules{Scope: mustScope(t, "custom:tenant=acme,globex;user:bob")}
+	alice := confirmedUser(map[string]string{"custom:tenant": "acme"})
+	if c, out := r.OutOfScopeBy(alice); !out || c.String() != "user:bob" {
+		t.Errorf("OutOfScopeBy(alice) = %q, %v; want user:bob, true", c, out)
+	}
+	r.Scope = mustScope(t, "custom:tenant=acme,globex;user:alice")
+	if c, out := r.OutOfScopeBy(alice); out {
+		t.Errorf("OutOfScopeBy(alice) = %q, %v; want in scope", c, out)
+	}
+}
+
 func withEmail(email string) migrate.User {
 	return migrate.User{Username: "u1", Attributes: map[string]string{"email": email, "email_verified": "true"}}
 }
