@@ -135,6 +135,9 @@ func newHandler(ctx context.Context, getenv func(string) string, logOut io.Write
 		}
 	}
 	pool := cognito.NewOldPool(awsconfig.OldPoolClient(base, old, creds), s.OldUserPoolID, s.OldClientID, secret)
+	if s.Rules.Scope.NeedsGroups() {
+		pool.WithGroups()
+	}
 	newPool := cognito.NewNewPool(awsconfig.NewPoolClient(base))
 	h := trigger.NewHandler(migrate.New(pool, newPool, s.Rules), log, trigger.WithDeclineMode(s.Decline),
 		trigger.WithMetrics(metrics.NewEMF(logOut)))
@@ -152,6 +155,7 @@ func newHandler(ctx context.Context, getenv func(string) string, logOut io.Write
 		slog.Any("excludeAttributes", s.Rules.Exclude),
 		slog.Bool("enforcePasswordPolicy", s.Rules.EnforcePasswordPolicy),
 		slog.Bool("trustEmail", s.Rules.TrustEmail),
+		slog.String("migrateOnly", s.Rules.Scope.String()),
 	)
 	return h, log, nil
 }
