@@ -124,6 +124,9 @@ type Decision struct {
 	Detail string
 	// Username is the old user's real username.
 	Username string
+	// OldPool names the old pool that decided, in a merge ("1", "2", ...);
+	// empty with a single old pool.
+	OldPool string
 	// ResponseUsername is the "username" to send Cognito; empty leaves it
 	// out, so the name the user typed becomes their username.
 	ResponseUsername string

@@ -38,7 +38,7 @@ func Reasons() []Reason {
 	return []Reason{
 		Migrated, BadCredentials, UserNotFound, UserDisabled, UserNotConfirmed, PasswordResetNeeded,
 		UnsupportedStatus, ChallengeRequired, NoVerifiedContact, EmptyInput, SignInNameNotUsable,
-		UsernameCaseMismatch, AliasCaseMismatch, UsernameIsEmail, MFARequired, OutOfScope,
+		UsernameCaseMismatch, AliasCaseMismatch, UsernameIsEmail, MFARequired, OutOfScope, AmbiguousUser,
 	}
 }
 
