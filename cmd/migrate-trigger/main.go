@@ -118,28 +118,38 @@ func newHandler(ctx context.Context, getenv func(string) string, logOut io.Write
 	if err != nil {
 		return nil, nil, err
 	}
-	old := oldPool(s)
 	// Secrets and credentials are fetched now, once, so a broken setting
 	// stops start-up with its name, and the first sign-in does not wait.
 	warm, cancel := context.WithTimeout(ctx, startupTimeout)
 	defer cancel()
-	secret, err := awsconfig.ClientSecret(warm, base, old)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", settings.EnvOldClientSecretARN, err)
-	}
-	creds := awsconfig.OldPoolCredentials(base, old)
-	if s.OldRoleARN != "" {
-		if _, err := creds.Retrieve(warm); err != nil {
-			return nil, nil, fmt.Errorf("%s: cannot assume the role (its trust policy must allow this function's execution role%s): %w",
-				settings.EnvOldRoleARN, externalIDHint(s), err)
+	pools := s.OldPools()
+	olds := make([]*cognito.OldPool, len(pools))
+	withSecret := false
+	for i, p := range pools {
+		n := i + 1
+		old := awsconfig.OldPool{
+			Region: p.Region, Endpoint: p.Endpoint, RoleARN: p.RoleARN, ExternalID: p.ExternalID,
+			ClientSecretARN: p.ClientSecretARN, ClientSecret: p.ClientSecret.Reveal(),
+		}
+		secret, err := awsconfig.ClientSecret(warm, base, old)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", settings.PoolName(n, "CLIENT_SECRET_ARN"), err)
+		}
+		withSecret = withSecret || secret != ""
+		creds := awsconfig.OldPoolCredentials(base, old)
+		if p.RoleARN != "" {
+			if _, err := creds.Retrieve(warm); err != nil {
+				return nil, nil, fmt.Errorf("%s: cannot assume the role (its trust policy must allow this function's execution role%s): %w",
+					settings.PoolName(n, "ROLE_ARN"), externalIDHint(n, p.ExternalID), err)
+			}
+		}
+		olds[i] = cognito.NewOldPool(awsconfig.OldPoolClient(base, old, creds), p.UserPoolID, p.ClientID, secret)
+		if s.Rules.Scope.NeedsGroups() {
+			olds[i].WithGroups()
 		}
 	}
-	pool := cognito.NewOldPool(awsconfig.OldPoolClient(base, old, creds), s.OldUserPoolID, s.OldClientID, secret)
-	if s.Rules.Scope.NeedsGroups() {
-		pool.WithGroups()
-	}
 	newPool := cognito.NewNewPool(awsconfig.NewPoolClient(base))
-	h := trigger.NewHandler(migrate.New(pool, newPool, s.Rules), log, trigger.WithDeclineMode(s.Decline),
+	h := trigger.NewHandler(decider(pools, olds, newPool, s.Rules), log, trigger.WithDeclineMode(s.Decline),
 		trigger.WithMetrics(metrics.NewEMF(logOut)))
 	log.Info("migrate-trigger ready",
 		slog.String("version", version.String()),
@@ -147,7 +157,8 @@ func newHandler(ctx context.Context, getenv func(string) string, logOut io.Write
 		slog.String("oldRegion", s.OldRegion),
 		slog.Bool("oldEndpointOverridden", s.OldEndpoint != ""),
 		slog.String("oldRoleArn", s.OldRoleARN),
-		slog.Bool("withClientHash", secret != ""),
+		slog.Bool("withClientHash", withSecret),
+		slog.Int("oldPools", len(pools)),
 		slog.String("declineResponse", string(s.Decline)),
 		slog.String("mfaPolicy", string(s.Rules.MFA)),
 		slog.String("legacySubAttribute", s.Rules.LegacySub),
@@ -160,7 +171,7 @@ func newHandler(ctx context.Context, getenv func(string) string, logOut io.Write
 	return h, log, nil
 }
 
-// oldPool is how the settings say to reach the old pool.
+// oldPool is how the settings say to reach the first old pool.
 func oldPool(s settings.Settings) awsconfig.OldPool {
 	return awsconfig.OldPool{
 		Region: s.OldRegion, Endpoint: s.OldEndpoint,
@@ -169,13 +180,26 @@ func oldPool(s settings.Settings) awsconfig.OldPool {
 	}
 }
 
+// decider is one old pool's Migrator, untouched, or a Merge of several.
+func decider(pools []settings.OldPool, olds []*cognito.OldPool, newPool migrate.NewPool, rules migrate.Rules) trigger.Decider {
+	if len(olds) == 1 {
+		return migrate.New(olds[0], newPool, rules)
+	}
+	sources := make([]migrate.Source, len(olds))
+	for i, o := range olds {
+		shared := migrate.SharedLookups(o)
+		sources[i] = migrate.Source{Name: pools[i].Name, Pool: shared, Migrator: migrate.New(shared, newPool, rules), Route: pools[i].Route}
+	}
+	return migrate.NewMerge(sources...)
+}
+
 // startupTimeout bounds what start-up fetches (client secret, first
 // assumed-role credentials).
 const startupTimeout = 4 * time.Second
 
-func externalIDHint(s settings.Settings) string {
-	if s.OldExternalID != "" {
-		return " with the sts:ExternalId condition equal to " + settings.EnvOldExternalID
+func externalIDHint(n int, externalID string) string {
+	if externalID != "" {
+		return " with the sts:ExternalId condition equal to " + settings.PoolName(n, "EXTERNAL_ID")
 	}
 	return ""
 }

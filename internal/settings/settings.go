@@ -46,7 +46,7 @@ const (
 func Names() []string {
 	return []string{
 		EnvOldUserPoolID, EnvOldClientID, EnvOldUserPoolRegion, EnvOldUserPoolEndpoint,
-		EnvOldRoleARN, EnvOldExternalID, EnvOldClientSecretARN, EnvOldClientSecret,
+		EnvOldRoleARN, EnvOldExternalID, EnvOldClientSecretARN, EnvOldClientSecret, EnvOldRoute,
 		EnvAttributeMap, EnvExcludeAttributes, EnvLegacySubAttribute, EnvMFAPolicy, EnvEnforcePassword, EnvTrustEmail,
 		EnvMigrateOnly, EnvDeclineResponse, EnvLogLevel,
 	}
@@ -70,6 +70,11 @@ type Settings struct {
 	// At most one is set.
 	OldClientSecretARN string
 	OldClientSecret    Secret
+	// OldRoute is the first pool's route in a merge (OLD_ROUTE).
+	OldRoute migrate.Route
+	// OtherPools are the old pools after the first (OLD_2_*, ...): the
+	// function merges them all. OldPools lists every pool.
+	OtherPools []OldPool
 	// Rules shape the migrated user (ATTRIBUTE_MAP, EXCLUDE_ATTRIBUTES,
 	// LEGACY_SUB_ATTRIBUTE, MFA_POLICY, ENFORCE_PASSWORD_POLICY, TRUST_EMAIL,
 	// MIGRATE_ONLY).
@@ -196,6 +201,9 @@ func Load(getenv func(string) string) (Settings, error) {
 	case s.OldClientSecretARN != "" && !secretARN(s.OldClientSecretARN):
 		bad(EnvOldClientSecretARN, "%q is not a Secrets Manager secret ARN, e.g. arn:aws:secretsmanager:eu-west-1:222222222222:secret:old-client-AbCdEf", s.OldClientSecretARN)
 	}
+
+	s.OldRoute, s.OtherPools = loadOtherPools(get, getenv, bad)
+	duplicatePools(s, bad)
 
 	s.Rules = loadRules(get, bad)
 
