@@ -94,7 +94,7 @@ var (
 			{"every setting", with(newAccountRequired, "Architecture", "x86_64", "OldUserPoolRegion", "eu-west-1",
 				"OldUserPoolEndpoint", "https://cognito-idp.eu-west-1.amazonaws.com", "AttributeMap", "custom:tenant=custom:org_id",
 				"ExcludeAttributes", "nickname", "LegacySubAttribute", "custom:legacy_sub", "MfaPolicy", "migrate",
-				"EnforcePasswordPolicy", "true", "TrustEmail", "false", "DeclineResponse", "empty", "LogLevel", "DEBUG",
+				"EnforcePasswordPolicy", "true", "TrustEmail", "false", "DeclineResponse", "empty", "OldPoolLookup", "after-sign-in", "LogLevel", "DEBUG",
 				"LogRetentionInDays", "365", "AlarmTopicArn", topicARN)},
 		},
 		oldAccountFile: {

@@ -21,10 +21,12 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/cognito-migrate/cognito-migrate/internal/awsconfig"
 	"github.com/cognito-migrate/cognito-migrate/internal/cognito"
@@ -118,39 +120,62 @@ func newHandler(ctx context.Context, getenv func(string) string, logOut io.Write
 	if err != nil {
 		return nil, nil, err
 	}
-	// Secrets and credentials are fetched now, once, so a broken setting
-	// stops start-up with its name, and the first sign-in does not wait.
+	newPool := cognito.NewNewPool(awsconfig.NewPoolClient(base), cognito.WithLogger(log))
+	if s.NewUserPoolID != "" {
+		// The new pool's description, which every decision needs, is read
+		// now in the background: the first event joins the call in flight
+		// (or finds it cached) instead of making its own. A failure only
+		// means the first event asks again.
+		go func() { _, _ = newPool.Config(context.WithoutCancel(ctx), s.NewUserPoolID) }()
+	}
+	// Each old pool's client secret and first assumed-role credentials are
+	// fetched now, once and all together, so a broken setting stops start-up
+	// with its name and the first sign-in does not wait. Cognito's 5 seconds
+	// include this: startupTimeout bounds it, and the first event's budget is
+	// cut by whatever start-up took (trigger.WithColdStart).
 	warm, cancel := context.WithTimeout(ctx, startupTimeout)
 	defer cancel()
 	pools := s.OldPools()
-	olds := make([]*cognito.OldPool, len(pools))
-	withSecret := false
+	type reached struct {
+		old                awsconfig.OldPool
+		creds              aws.CredentialsProvider
+		secret             string
+		secretErr, roleErr error
+	}
+	reach := make([]reached, len(pools))
+	var wg sync.WaitGroup
 	for i, p := range pools {
-		n := i + 1
-		old := awsconfig.OldPool{
+		r := &reach[i]
+		r.old = awsconfig.OldPool{
 			Region: p.Region, Endpoint: p.Endpoint, RoleARN: p.RoleARN, ExternalID: p.ExternalID,
 			ClientSecretARN: p.ClientSecretARN, ClientSecret: p.ClientSecret.Reveal(),
 		}
-		secret, err := awsconfig.ClientSecret(warm, base, old)
-		if err != nil {
-			return nil, nil, fmt.Errorf("%s: %w", settings.PoolName(n, "CLIENT_SECRET_ARN"), err)
-		}
-		withSecret = withSecret || secret != ""
-		creds := awsconfig.OldPoolCredentials(base, old)
+		r.creds = awsconfig.OldPoolCredentials(base, r.old)
+		wg.Go(func() { r.secret, r.secretErr = awsconfig.ClientSecret(warm, base, r.old) })
 		if p.RoleARN != "" {
-			if _, err := creds.Retrieve(warm); err != nil {
-				return nil, nil, fmt.Errorf("%s: cannot assume the role (its trust policy must allow this function's execution role%s): %w",
-					settings.PoolName(n, "ROLE_ARN"), externalIDHint(n, p.ExternalID), err)
-			}
+			wg.Go(func() { _, r.roleErr = r.creds.Retrieve(warm) })
 		}
-		olds[i] = cognito.NewOldPool(awsconfig.OldPoolClient(base, old, creds), p.UserPoolID, p.ClientID, secret)
+	}
+	wg.Wait()
+	olds := make([]*cognito.OldPool, len(pools))
+	withSecret := false
+	for i, p := range pools {
+		n, r := i+1, reach[i]
+		if r.secretErr != nil {
+			return nil, nil, fmt.Errorf("%s: %w", settings.PoolName(n, "CLIENT_SECRET_ARN"), r.secretErr)
+		}
+		if r.roleErr != nil {
+			return nil, nil, fmt.Errorf("%s: cannot assume the role (its trust policy must allow this function's execution role%s): %w",
+				settings.PoolName(n, "ROLE_ARN"), externalIDHint(n, p.ExternalID), r.roleErr)
+		}
+		withSecret = withSecret || r.secret != ""
+		olds[i] = cognito.NewOldPool(awsconfig.OldPoolClient(base, r.old, r.creds), p.UserPoolID, p.ClientID, r.secret)
 		if s.Rules.Scope.NeedsGroups() {
 			olds[i].WithGroups()
 		}
 	}
-	newPool := cognito.NewNewPool(awsconfig.NewPoolClient(base))
-	h := trigger.NewHandler(decider(pools, olds, newPool, s.Rules), log, trigger.WithDeclineMode(s.Decline),
-		trigger.WithMetrics(metrics.NewEMF(logOut)))
+	h := trigger.NewHandler(decider(pools, olds, newPool, s.Rules, migrate.WithLookup(s.Lookup)), log, trigger.WithDeclineMode(s.Decline),
+		trigger.WithMetrics(metrics.NewEMF(logOut)), trigger.WithColdStart(time.Since(processStart)))
 	log.Info("migrate-trigger ready",
 		slog.String("version", version.String()),
 		slog.String("oldUserPoolId", s.OldUserPoolID),
@@ -160,6 +185,9 @@ func newHandler(ctx context.Context, getenv func(string) string, logOut io.Write
 		slog.Bool("withClientHash", withSecret),
 		slog.Int("oldPools", len(pools)),
 		slog.String("declineResponse", string(s.Decline)),
+		slog.String("oldPoolLookup", string(s.Lookup)),
+		slog.String("newUserPoolId", s.NewUserPoolID),
+		slog.Float64("startupMs", float64(time.Since(processStart).Microseconds())/1000),
 		slog.String("mfaPolicy", string(s.Rules.MFA)),
 		slog.String("legacySubAttribute", s.Rules.LegacySub),
 		slog.Any("attributeMap", s.Rules.Rename),
@@ -181,21 +209,27 @@ func oldPool(s settings.Settings) awsconfig.OldPool {
 }
 
 // decider is one old pool's Migrator, untouched, or a Merge of several.
-func decider(pools []settings.OldPool, olds []*cognito.OldPool, newPool migrate.NewPool, rules migrate.Rules) trigger.Decider {
+func decider(pools []settings.OldPool, olds []*cognito.OldPool, newPool migrate.NewPool, rules migrate.Rules, opts ...migrate.Option) trigger.Decider {
 	if len(olds) == 1 {
-		return migrate.New(olds[0], newPool, rules)
+		return migrate.New(olds[0], newPool, rules, opts...)
 	}
 	sources := make([]migrate.Source, len(olds))
 	for i, o := range olds {
 		shared := migrate.SharedLookups(o)
-		sources[i] = migrate.Source{Name: pools[i].Name, Pool: shared, Migrator: migrate.New(shared, newPool, rules), Route: pools[i].Route}
+		sources[i] = migrate.Source{Name: pools[i].Name, Pool: shared, Migrator: migrate.New(shared, newPool, rules, opts...), Route: pools[i].Route}
 	}
 	return migrate.NewMerge(sources...)
 }
 
 // startupTimeout bounds what start-up fetches (client secret, first
-// assumed-role credentials).
-const startupTimeout = 4 * time.Second
+// assumed-role credentials, together). With the first event's budget cut to
+// what is left of trigger.ColdStartLimit, a cold start answers in time even
+// when both are slow.
+const startupTimeout = 1500 * time.Millisecond
+
+// processStart is about when the process started (package variables are set
+// before main runs): the cold start's clock.
+var processStart = time.Now()
 
 func externalIDHint(n int, externalID string) string {
 	if externalID != "" {

@@ -123,25 +123,23 @@ func loadPool(n int, get func(string) string, getRaw func(string) string, bad fu
 		ClientSecretARN: get(name("CLIENT_SECRET_ARN")),
 		ClientSecret:    Secret(getRaw(name("CLIENT_SECRET"))),
 	}
-	var poolRegion string
-	switch m := poolIDPattern.FindStringSubmatch(p.UserPoolID); {
+	region, isPoolID := poolRegion(p.UserPoolID)
+	switch {
 	case p.UserPoolID == "":
 		bad(name("USER_POOL_ID"), "is required for old pool %d: set it to that pool's id, e.g. eu-west-1_AbCdEf123", n)
-	case m == nil || len(p.UserPoolID) > 55:
+	case !isPoolID || len(p.UserPoolID) > 55:
 		bad(name("USER_POOL_ID"), "%q is not a user pool id: expected <region>_<id>, e.g. eu-west-1_AbCdEf123", p.UserPoolID)
-	default:
-		poolRegion = m[1]
 	}
 	switch {
 	case p.ClientID == "":
 		bad(name("CLIENT_ID"), "is required for old pool %d: an app client of that pool that allows ALLOW_ADMIN_USER_PASSWORD_AUTH", n)
-	case !clientIDPattern.MatchString(p.ClientID) || len(p.ClientID) > 128:
+	case !word(p.ClientID, "+") || len(p.ClientID) > 128:
 		bad(name("CLIENT_ID"), "%q is not an app client id (letters, digits, _ and +, at most 128)", p.ClientID)
 	}
 	switch {
 	case p.Region == "":
-		p.Region = poolRegion
-	case !regionPattern.MatchString(p.Region):
+		p.Region = region
+	case !validRegion(p.Region):
 		bad(name("USER_POOL_REGION"), "%q is not a region name, e.g. eu-west-1 (leave it unset to use the pool id's prefix)", p.Region)
 	}
 	if p.Endpoint != "" {
@@ -158,7 +156,7 @@ func loadPool(n int, get func(string) string, getRaw func(string) string, bad fu
 	case !roleARN(p.RoleARN) || len(p.RoleARN) > 2048:
 		bad(name("ROLE_ARN"), "%q is not an IAM role ARN, e.g. arn:aws:iam::333333333333:role/cognito-migrate-old-pool", p.RoleARN)
 	}
-	if p.ExternalID != "" && (!externalIDPattern.MatchString(p.ExternalID) || len(p.ExternalID) < 2 || len(p.ExternalID) > 1224) {
+	if p.ExternalID != "" && (!word(p.ExternalID, "+=,.@:/-") || len(p.ExternalID) < 2 || len(p.ExternalID) > 1224) {
 		bad(name("EXTERNAL_ID"), "must be 2 to 1224 letters, digits or _+=,.@:/- (no spaces)")
 	}
 	switch {
