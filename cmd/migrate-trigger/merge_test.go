@@ -112,3 +112,34 @@ func TestMergeRoutesAndFailsSafe(t *testing.T) {
 		}
 	})
 }
+
+// Each old pool has its own role: the second's is assumed with its own
+// external id, and a role that cannot be assumed stops start-up naming the
+// second pool's setting.
+func TestMergeEachPoolItsOwnRole(t *testing.T) {
+	const secondRole = "arn:aws:iam::333333333333:role/cognito-migrate-old-pool"
+	first, second := twoOldPools(t)
+	awsEnv(t)
+	sts := newSTS(t)
+	sts.AllowRole(secondRole, "second-external-id")
+	env := mergeEnv(first, second, map[string]string{"OLD_ROLE_ARN": roleARN, "OLD_EXTERNAL_ID": externalID,
+		"OLD_2_ROLE_ARN": secondRole, "OLD_2_EXTERNAL_ID": "second-external-id"})
+	tr := startTrigger(t, env)
+	if got, reason := migratedBy(t, tr, "UserMigration_Authentication", "bruno", password); !got {
+		t.Errorf("bruno through the second pool's role: declined (%v)", reason)
+	}
+	roles := map[string]string{}
+	for _, c := range sts.Calls() {
+		roles[c.RoleARN] = c.ExternalID
+	}
+	if roles[roleARN] != externalID || roles[secondRole] != "second-external-id" {
+		t.Errorf("AssumeRole calls %v, want each pool's role with its own external id", roles)
+	}
+
+	env["OLD_2_EXTERNAL_ID"] = "wrong-id"
+	var stdout, stderr syncBuffer
+	if code := run(t.Context(), []string{"-listen", "127.0.0.1:0"}, func(k string) string { return env[k] }, &stdout, &stderr); code != 1 ||
+		!strings.Contains(stderr.String(), "OLD_2_ROLE_ARN: cannot assume the role") || !strings.Contains(stderr.String(), "OLD_2_EXTERNAL_ID") {
+		t.Errorf("start with the second role refused = %d, stderr %q; want 1 naming OLD_2_ROLE_ARN", code, stderr.String())
+	}
+}
