@@ -96,17 +96,33 @@ type Credentials struct {
 // changed with SetLifetime and SetNow.
 func NewSTS(tb testing.TB) *STS {
 	tb.Helper()
+	s, err := StartSTS()
+	if err != nil {
+		tb.Fatalf("awstest: %v", err)
+	}
+	tb.Cleanup(s.Close)
+	return s
+}
+
+// StartSTS starts a fake STS on a local port for a program, as NewSTS does
+// for a test; the caller stops it with Close.
+func StartSTS() (*STS, error) {
 	s := &STS{
 		lifetime: time.Hour,
 		now:      time.Now,
 		roles:    make(map[string]string),
 		issued:   make(map[string]issuedCredentials),
 	}
-	s.srv = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
-	s.URL = s.srv.URL
-	tb.Cleanup(s.srv.Close)
-	return s
+	srv, err := startServer("STS", http.HandlerFunc(s.serveHTTP))
+	if err != nil {
+		return nil, err
+	}
+	s.srv, s.URL = srv, srv.URL
+	return s, nil
 }
+
+// Close shuts the fake down. It may be called more than once.
+func (s *STS) Close() { s.srv.Close() }
 
 // SetLifetime sets how long credentials issued from now on are valid.
 func (s *STS) SetLifetime(d time.Duration) {
