@@ -434,32 +434,11 @@ func KnownAs(u User, typed string) bool {
 		return false
 	}
 	for _, id := range []string{u.Username, u.Attributes["email"], u.Attributes["phone_number"], u.Attributes["preferred_username"]} {
-		if id != "" && sameNameASCII(id, typed) {
+		if id != "" && asciiEqualFold(id, typed) {
 			return true
 		}
 	}
 	return false
-}
-
-// sameNameASCII compares a and b with ASCII letters folded, and nothing
-// else.
-func sameNameASCII(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		x, y := a[i], b[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
 }
 
 // refused turns a sign-in refusal into a decline, and anything else into a
