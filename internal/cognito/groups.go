@@ -53,9 +53,10 @@ func (p *OldPool) groups(ctx context.Context, username string) ([]string, error)
 }
 
 // awaitGroups completes GetUser's group read for the user realUsername, who
-// was asked for as typed. cognito-local answers an alias with no groups at
-// all, so an empty answer for an alias is asked again by the real username
-// (one more round trip, in that case only; AWS gives the same answer).
+// was asked for as typed. AWS accepts an alias, but cognito-local answers one
+// with no groups at all (docs/cognito-behaviour.md, §2.7 and §9), so an empty
+// answer for an alias is asked again by the real username: one more round
+// trip, in that case only, and AWS gives the same answer.
 func (p *OldPool) awaitGroups(ctx context.Context, c <-chan groupsResult, typed, realUsername string) ([]string, error) {
 	var r groupsResult
 	select {
