@@ -73,6 +73,9 @@ func (s *twoPoolSetup) world(t *testing.T) *env {
 	for _, c := range s.newClients {
 		e.cognito.PutUserPoolClient([]byte(c))
 	}
+	// The fake resolves aliases and case as its Pool says; the description
+	// is what DescribeUserPool answers.
+	e.cognito.AddPool(cognitotest.Pool{ID: twoOldID, AliasAttributes: []string{"email"}, CaseInsensitive: true})
 	e.cognito.PutUserPool([]byte(s.oldPool))
 	e.cognito.PutUserPoolClient([]byte(s.oldClient))
 	e.cognito.PutUserPoolMfaConfig(twoOldID, []byte(s.oldMFA))

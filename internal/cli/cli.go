@@ -157,7 +157,7 @@ func (a *app) find(name string) *command {
 
 func (a *app) printUsage(w io.Writer) {
 	fmt.Fprintf(w, "Usage: %s <command> [flags]\n\n", program)
-	fmt.Fprintf(w, "Prepares the NEW Amazon Cognito user pool for a migration through its \"Migrate user\"\nLambda trigger. Every change is a read-modify-write that keeps all other settings.\n\nCommands:\n")
+	fmt.Fprintf(w, "Prepares the NEW Amazon Cognito user pool for a migration through its \"Migrate user\"\nLambda trigger, checks the wiring, explains any user and shows progress. Every\nchange is a read-modify-write that keeps all other settings.\n\nCommands:\n")
 	for _, c := range a.commands() {
 		fmt.Fprintf(w, "  %-22s %s\n", c.name, c.summary)
 	}
@@ -178,6 +178,11 @@ func (c *command) printHelp(w io.Writer) {
 		left := "--" + f.Name
 		if name != "" {
 			left += " " + name
+		}
+		if len(left) > 22 {
+			// A long flag gets its own line, so the help column stays aligned.
+			fmt.Fprintf(w, "  %s\n  %-22s %s\n", left, "", usage)
+			return
 		}
 		fmt.Fprintf(w, "  %-22s %s\n", left, usage)
 	})
