@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
 	"github.com/cognito-migrate/cognito-migrate/internal/awserr"
+	"github.com/cognito-migrate/cognito-migrate/internal/bulk"
 	"github.com/cognito-migrate/cognito-migrate/internal/cognito"
 	"github.com/cognito-migrate/cognito-migrate/internal/lambdaapi"
 	"github.com/cognito-migrate/cognito-migrate/internal/migrate"
@@ -203,12 +204,18 @@ func nonNil[T any](s []T) []T {
 // requests share one quota (30 per second per account and region) when both
 // pools are reached with the same credentials in the same region.
 func listers(m *migration, o *twoPoolOptions) (newList, oldList *cognito.Lister) {
-	newLimit := cognito.NewLimiter(cognito.DefaultListUsersRate)
+	newLimit := listUsersLimiter()
 	oldLimit := newLimit
 	if m.OldPool.Region != m.NewRegion || (o.OldProfile != "" && o.OldProfile != o.Profile) || m.OldPool.RoleARN != "" {
-		oldLimit = cognito.NewLimiter(cognito.DefaultListUsersRate)
+		oldLimit = listUsersLimiter()
 	}
 	return cognito.NewLister(m.New, newLimit), cognito.NewLister(m.Old, oldLimit)
+}
+
+// listUsersLimiter spaces ListUsers requests evenly under the quota: a
+// token bucket at DefaultListUsersRate without bursts.
+func listUsersLimiter() *bulk.Limiter {
+	return bulk.NewLimiter(bulk.SystemClock{}, cognito.DefaultListUsersRate, 1)
 }
 
 // oldPoolHint adds where the old pool was looked for to a failed call.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
+	"github.com/cognito-migrate/cognito-migrate/internal/bulk"
 	"github.com/cognito-migrate/cognito-migrate/internal/cognito"
 	"github.com/cognito-migrate/cognito-migrate/internal/cognitotest"
 	"github.com/cognito-migrate/cognito-migrate/internal/migrate"
@@ -125,7 +126,7 @@ func statusScenario(ctx context.Context, run *runner) error {
 	f.SetRateLimit("ListUsers", cognito.ListUsersQuota)
 	run.say("status: listing %d users at the ListUsers quota (%d requests/s enforced by the fake)", StatusThroughputUsers, cognito.ListUsersQuota)
 	start := time.Now()
-	r, err := statusFigures(ctx, f, cognito.NewLimiter(cognito.DefaultListUsersRate), oldN, func() { res.Pages++ })
+	r, err := statusFigures(ctx, f, bulk.NewLimiter(bulk.SystemClock{}, cognito.DefaultListUsersRate, 1), oldN, func() { res.Pages++ })
 	elapsed := time.Since(start)
 	res.Throttled = f.Throttled("ListUsers")
 	stop()
