@@ -207,12 +207,12 @@ func runExplain(ctx context.Context, a *app, cmd string, opts *explainOptions) (
 	if err != nil {
 		return nil, err
 	}
-	real := cognito.NewOldPool(m.Old, m.Settings.OldUserPoolID, m.Settings.OldClientID, "")
+	oldPool := cognito.NewOldPool(m.Old, m.Settings.OldUserPoolID, m.Settings.OldClientID, "")
 	res := &explainResult{Username: opts.Username, MFAPolicy: string(m.Settings.Rules.MFA), Cases: []explainCase{}}
 	if res.MFAPolicy == "" {
 		res.MFAPolicy = string(migrate.MFADeny)
 	}
-	u, err := real.GetUser(ctx, opts.Username)
+	u, err := oldPool.GetUser(ctx, opts.Username)
 	switch {
 	case errors.Is(err, migrate.ErrUserNotFound):
 	case err != nil:
@@ -220,7 +220,7 @@ func runExplain(ctx context.Context, a *app, cmd string, opts *explainOptions) (
 	default:
 		res.Found, res.OldUsername, res.OldStatus, res.Enabled, res.MFA = true, u.Username, u.Status, u.Enabled, u.MFA
 	}
-	pool := &predictedPool{real: real}
+	pool := &predictedPool{real: oldPool}
 	if res.Found {
 		pool.user = &u
 	}

@@ -165,3 +165,27 @@ func TestStatusFailsWithoutFigures(t *testing.T) {
 		t.Errorf("stdout %s: want only an error object, no figures", r.stdout)
 	}
 }
+
+func TestProgressBar(t *testing.T) {
+	var buf strings.Builder
+	b := &progressBar{w: &buf}
+	b.show("old pool X", 300, 1200)
+	b.show("old pool X", 1200, 1000) // the estimate is only an estimate
+	b.done()
+	b.show("new pool Y", 60, 0)
+	b.done()
+	b.done() // nothing more
+	want := "\rold pool X [=======                       ] 300 of about 1200 users " +
+		"\rold pool X [==============================] 1200 of about 1000 users \n" +
+		"\rnew pool Y: 60 users \n"
+	if buf.String() != want {
+		t.Errorf("progress bar wrote %q, want %q", buf.String(), want)
+	}
+	var none strings.Builder
+	quiet := newProgressBar(&none) // not a terminal
+	quiet.show("old pool X", 60, 100)
+	quiet.done()
+	if none.Len() != 0 {
+		t.Errorf("progress bar wrote %q to a non-terminal", none.String())
+	}
+}
