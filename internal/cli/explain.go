@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+
 	"github.com/cognito-migrate/cognito-migrate/internal/cognito"
 	"github.com/cognito-migrate/cognito-migrate/internal/migrate"
 )
@@ -36,9 +38,10 @@ environment, or the setting flags), the old pool's record of the user (AdminGetU
 and the new pool's configuration (DescribeUserPool):
 
   sign-in          as if the password typed were right; the challenge the old pool
-                   would answer with is predicted from the user (NEW_PASSWORD_REQUIRED
-                   for a temporary password, the user's MFA for a second factor), and
-                   MFA_POLICY decides what it changes
+                   would answer with is predicted from the user and the old pool's MFA
+                   setting (NEW_PASSWORD_REQUIRED for a temporary password, the user's
+                   second factor, MFA_SETUP where MFA is required and the user has
+                   none), and MFA_POLICY decides what it changes
   sign-in, weak password
                    with ENFORCE_PASSWORD_POLICY, the same for a password that fails the
                    new pool's policy
@@ -55,7 +58,7 @@ PreventUserExistenceErrors on the old app client the function logs bad_credentia
 for such a user instead.`,
 		footer: `
 IAM: cognito-idp:DescribeUserPool on the new pool, lambda:GetFunctionConfiguration on
-the function, cognito-idp:AdminGetUser on the old pool.
+the function, cognito-idp:AdminGetUser and DescribeUserPool on the old pool.
 
 Exit status: 0 explained, 1 failed, 2 usage error.`,
 		flags: fs,
@@ -82,14 +85,17 @@ type explainResult struct {
 	Username string `json:"username"`
 	// Found: the old pool has the user; OldUsername, OldStatus, Enabled and
 	// MFA are its record.
-	Found       bool          `json:"found"`
-	OldUsername string        `json:"oldUsername,omitempty"`
-	OldStatus   string        `json:"oldStatus,omitempty"`
-	Enabled     bool          `json:"enabled"`
-	MFA         []string      `json:"mfa,omitempty"`
-	MFAPolicy   string        `json:"mfaPolicy"`
-	Cases       []explainCase `json:"cases"`
-	Error       *errorResult  `json:"error,omitempty"`
+	Found       bool     `json:"found"`
+	OldUsername string   `json:"oldUsername,omitempty"`
+	OldStatus   string   `json:"oldStatus,omitempty"`
+	Enabled     bool     `json:"enabled"`
+	MFA         []string `json:"mfa,omitempty"`
+	MFAPolicy   string   `json:"mfaPolicy"`
+	// OldPoolMFA is the old pool's MfaConfiguration, "" when unread.
+	OldPoolMFA string        `json:"oldPoolMfa,omitempty"`
+	Notes      []string      `json:"notes,omitempty"`
+	Cases      []explainCase `json:"cases"`
+	Error      *errorResult  `json:"error,omitempty"`
 }
 
 // explainCase is the trigger's answer in one situation.
@@ -132,8 +138,14 @@ func (r *explainResult) printText(w io.Writer) {
 			mfa = strings.Join(r.MFA, ", ")
 		}
 		fmt.Fprintf(w, "%q in the old pool: user %q, %s, enabled %v, MFA %s; MFA_POLICY=%s\n", r.Username, r.OldUsername, r.OldStatus, r.Enabled, mfa, r.MFAPolicy)
+		if r.OldPoolMFA != "" {
+			fmt.Fprintf(w, "The old pool's MFA: %s\n", r.OldPoolMFA)
+		}
 	} else {
 		fmt.Fprintf(w, "%q: the old pool has no such user\n", r.Username)
+	}
+	for _, n := range r.Notes {
+		fmt.Fprintf(w, "Note: %s\n", n)
 	}
 	for _, c := range r.Cases {
 		fmt.Fprintf(w, "\n%s (%s)", c.Case, c.TriggerSource)
@@ -224,6 +236,14 @@ func runExplain(ctx context.Context, a *app, cmd string, opts *explainOptions) (
 	if res.Found {
 		pool.user = &u
 	}
+	// The old pool's MFA setting decides whether a second factor is asked
+	// for: none when OFF, set-up for a user without one when ON.
+	if desc, err := cognito.NewAdmin(m.Old).UserPool(ctx, m.Settings.OldUserPoolID); err == nil {
+		pool.mfa = string(desc.MfaConfiguration)
+		res.OldPoolMFA = pool.mfa
+	} else {
+		res.Notes = append(res.Notes, "the old pool's MFA setting could not be read ("+explain(err)+"): the challenge is predicted from the user's MFA alone")
+	}
 	mig := migrate.New(pool, cognito.NewNewPool(m.New), m.Settings.Rules)
 	req := migrate.Request{NewPoolID: opts.PoolID, Username: opts.Username}
 
@@ -281,6 +301,9 @@ func explained(name, source, challenge string, d migrate.Decision, err error) (e
 type predictedPool struct {
 	real *cognito.OldPool
 	user *migrate.User // nil: no such user
+	// mfa is the old pool's MfaConfiguration (OFF, ON, OPTIONAL), "" when
+	// unknown.
+	mfa string
 }
 
 func (p *predictedPool) GetUser(ctx context.Context, username string) (migrate.User, error) {
@@ -303,8 +326,9 @@ func (p *predictedPool) SignIn(context.Context, string, string) (migrate.SignIn,
 }
 
 // challenge is the challenge the old pool answers the right password with:
-// a temporary password must be changed, a user with one second factor is
-// asked for it, one with several chooses.
+// a temporary password must be changed; in a pool with MFA, a user with one
+// second factor is asked for it, one with several chooses, and one without
+// must set one up when MFA is required (ON).
 func (p *predictedPool) challenge() string {
 	u := p.user
 	switch {
@@ -312,10 +336,14 @@ func (p *predictedPool) challenge() string {
 		return ""
 	case u.Status == migrate.StatusForceChangePassword:
 		return "NEW_PASSWORD_REQUIRED"
+	case p.mfa == string(types.UserPoolMfaTypeOff):
+		return ""
 	case len(u.MFA) == 1:
 		return u.MFA[0]
 	case len(u.MFA) > 1:
 		return "SELECT_MFA_TYPE"
+	case p.mfa == string(types.UserPoolMfaTypeOn):
+		return "MFA_SETUP"
 	}
 	return ""
 }

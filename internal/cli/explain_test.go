@@ -75,6 +75,7 @@ func TestExplainAgreesWithTheDecision(t *testing.T) {
 		s.newPool = strings.Replace(s.newPool, `"MfaConfiguration":"OFF"`,
 			`"MfaConfiguration":"OFF","Policies":{"PasswordPolicy":{"MinimumLength":16,"RequireNumbers":true}}`, 1)
 		s.newPool = strings.Replace(s.newPool, `{"Name":"custom:tenant"`, `{"Name":"custom:org","AttributeDataType":"String","Mutable":true},{"Name":"custom:tenant"`, 1)
+		s.oldPool = strings.Replace(s.oldPool, `"MfaConfiguration":"OFF"`, `"MfaConfiguration":"OPTIONAL"`, 1)
 		s.oldUsers, s.newUsers = nil, nil
 		users := explainUsers()
 		for _, u := range users {
@@ -161,6 +162,7 @@ func TestExplainCases(t *testing.T) {
 	s.fnEnv["ENFORCE_PASSWORD_POLICY"] = "true"
 	s.newPool = strings.Replace(s.newPool, `"MfaConfiguration":"OFF"`,
 		`"MfaConfiguration":"OFF","Policies":{"PasswordPolicy":{"MinimumLength":16,"RequireNumbers":true}}`, 1)
+	s.oldPool = strings.Replace(s.oldPool, `"MfaConfiguration":"OFF"`, `"MfaConfiguration":"OPTIONAL"`, 1)
 	s.oldUsers = nil
 	for _, u := range explainUsers() {
 		s.oldUsers = append(s.oldUsers, u.user)
@@ -239,6 +241,45 @@ func TestHelpOfTheTwoPoolCommands(t *testing.T) {
 				t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
 			}
 			golden(t, "help."+name+".txt", []byte(r.stdout))
+		})
+	}
+}
+
+// TestExplainPredictsTheOldPoolsMFA: where the old pool requires MFA, a
+// user without a second factor is asked to set one up (MFA_SETUP); where it
+// is off, nobody is asked, whatever the user's settings say.
+func TestExplainPredictsTheOldPoolsMFA(t *testing.T) {
+	for _, tt := range []struct {
+		poolMFA, policy, challenge, reason string
+	}{
+		{"ON", "deny", "MFA_SETUP", "challenge_required"},
+		{"ON", "migrate", "MFA_SETUP", "migrated"},
+		{"OFF", "deny", "", "migrated"},
+	} {
+		t.Run(tt.poolMFA+" "+tt.policy, func(t *testing.T) {
+			s := correctSetup()
+			s.fnEnv["MFA_POLICY"] = tt.policy
+			s.oldPool = strings.Replace(s.oldPool, `"MfaConfiguration":"OFF"`, `"MfaConfiguration":"`+tt.poolMFA+`"`, 1)
+			// The fake does not model pool MFA: the user's challenge is
+			// what Cognito would ask.
+			s.oldUsers = []cognitotest.User{{Username: "nina", Password: "Nina-Passw0rd!", Enabled: true, Challenge: tt.challenge,
+				Attributes: map[string]string{"email": "nina@example.com", "email_verified": "true"}}}
+			e := s.world(t)
+			got, _ := runExplainJSON(t, e, "--username", "nina")
+			signIn := got.Cases[0]
+			if signIn.Challenge != tt.challenge || signIn.Reason != tt.reason {
+				t.Errorf("explain: challenge %q, reason %q; want %q, %q", signIn.Challenge, signIn.Reason, tt.challenge, tt.reason)
+			}
+			loaded, err := settings.Load(func(name string) string { return s.fnEnv[name] })
+			if err != nil {
+				t.Fatal(err)
+			}
+			api := e.cognito.Client()
+			d, err := migrate.New(cognito.NewOldPool(api, twoOldID, twoOldCl, ""), cognito.NewNewPool(api), loaded.Rules).
+				Authenticate(context.Background(), migrate.Request{NewPoolID: twoNewID, Username: "nina", Password: "Nina-Passw0rd!"})
+			if err != nil || string(d.Reason) != tt.reason {
+				t.Errorf("the function's decision: %s, %v; explain said %s", d.Reason, err, signIn.Reason)
+			}
 		})
 	}
 }
