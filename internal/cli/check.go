@@ -83,7 +83,7 @@ one error finding.`,
 		}
 		res, err := runCheck(ctx, a, c.name, opts)
 		if err != nil {
-			return a.finish(opts.Output, &checkResult{}, err)
+			return a.finish(opts.Output, &checkResult{Findings: []preflight.Finding{}}, err)
 		}
 		if err := a.finish(opts.Output, res, nil); err != nil {
 			return err

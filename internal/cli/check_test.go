@@ -240,6 +240,9 @@ func TestCheckCannotRun(t *testing.T) {
 		t.Errorf("exit %d, want %d", r.code, ExitFailure)
 	}
 	out := decodeCheck(t, r.stdout)
+	if !strings.Contains(r.stdout, `"findings": []`) {
+		t.Errorf("stdout %s: want an empty findings list", r.stdout)
+	}
 	if out.Error == nil || !strings.Contains(out.Error.Message, "OLD_CLIENT_ID noSuchClient is not an app client of the old pool") || len(out.Findings) != 0 {
 		t.Errorf("output = %+v, want the error naming OLD_CLIENT_ID and no findings", out)
 	}
