@@ -84,16 +84,26 @@ var (
 			{"every setting", with(newAccountRequired, "Architecture", "x86_64", "OldUserPoolRegion", "eu-west-1",
 				"OldUserPoolEndpoint", "https://cognito-idp.eu-west-1.amazonaws.com", "AttributeMap", "custom:tenant=custom:org_id",
 				"ExcludeAttributes", "nickname", "LegacySubAttribute", "custom:legacy_sub", "MfaPolicy", "migrate",
-				"EnforcePasswordPolicy", "true", "TrustEmail", "false", "DeclineResponse", "empty", "LogLevel", "DEBUG",
-				"LogRetentionInDays", "365", "AlarmTopicArn", topicARN)},
+				"EnforcePasswordPolicy", "true", "TrustEmail", "false", "DeclineResponse", "empty", "OldPoolLookup", "after-sign-in", "LogLevel", "DEBUG",
+				"LogRetentionInDays", "365", "AlarmTopicArn", topicARN, "LegacyGroupsAttribute", "custom:legacy_groups",
+				"CreateMissingGroups", "false", "SignupGuard", "true", "SignupGuardMessage", "Please sign in with your existing account.")},
+			{"same account, groups follow the user", with(newAccountRequired, "LegacyGroupsAttribute", "custom:legacy_groups")},
+			{"same account, missing groups created, sign-up guard", with(newAccountRequired, "LegacyGroupsAttribute", "custom:legacy_groups",
+				"CreateMissingGroups", "true", "SignupGuard", "true")},
+			{"cross account, missing groups created, sign-up guard", with(newAccountRequired, "OldRoleArn", oldRoleARN, "OldExternalId", externalID,
+				"LegacyGroupsAttribute", "custom:legacy_groups", "CreateMissingGroups", "true", "SignupGuard", "true")},
 		},
 		oldAccountFile: {
 			{"client only", oldAccountRequired},
 			{"client with a secret", with(oldAccountRequired, "GenerateSecret", "true")},
 			{"cross-account role", with(oldAccountRequired, "ExecutionRoleArn", execRoleARN, "ExternalId", externalID)},
+			{"cross-account role, groups", with(oldAccountRequired, "ExecutionRoleArn", execRoleARN, "ExternalId", externalID, "LegacyGroups", "true")},
+			{"cross-account role, groups created, sign-up guard", with(oldAccountRequired, "ExecutionRoleArn", execRoleARN, "ExternalId", externalID,
+				"LegacyGroups", "true", "CreateMissingGroups", "true", "SignupGuard", "true")},
 		},
 		snippetFile: {
 			{"pool stack", map[string]string{"MigrationFunctionArn": functionARN}},
+			{"pool stack, three triggers", map[string]string{"MigrationFunctionArn": functionARN, "PreTokenGeneration": "true", "PreSignUp": "true"}},
 		},
 	}
 )
@@ -386,13 +396,14 @@ func checkFunctionPolicy(calls codeCalls) check {
 				"logs:CreateLogStream": {logStreamARN},
 				"logs:PutLogEvents":    {logStreamARN},
 			}
-			for _, a := range calls.newPool {
+			companions := enabledCalls(sc.params)
+			for _, a := range append(slices.Clone(calls.newPool), companions.new...) {
 				want[a] = append(want[a], newPoolARN)
 			}
 			if role := sc.params["OldRoleArn"]; role != "" {
 				want["sts:AssumeRole"] = []string{role}
 			} else {
-				for _, a := range calls.oldPool {
+				for _, a := range append(slices.Clone(calls.oldPool), companions.old...) {
 					want[a] = append(want[a], oldPoolARN)
 				}
 			}
@@ -668,7 +679,7 @@ func checkOldAccountRole(calls codeCalls) check {
 			problems = append(problems, more...)
 			pool := "arn:aws:cognito-idp:" + testRegion + ":" + testAccount + ":userpool/" + sc.params["OldUserPoolId"]
 			want := map[string][]string{}
-			for _, a := range calls.oldPool {
+			for _, a := range append(slices.Clone(calls.oldPool), enabledCalls(sc.params).old...) {
 				want[a] = []string{pool}
 			}
 			if diff := cmp.Diff(want, got); diff != "" {
@@ -738,7 +749,17 @@ func checkSnippetTrigger(t *cfnTemplate) []string {
 		if lc["UserMigration"] != sc.params["MigrationFunctionArn"] {
 			return []string{fmt.Sprintf("LambdaConfig %v, want UserMigration = the function", p["LambdaConfig"])}
 		}
-		return nil
+		var problems []string
+		for _, trigger := range []string{"PreTokenGeneration", "PreSignUp"} {
+			want := any(nil)
+			if sc.params[trigger] == "true" {
+				want = sc.params["MigrationFunctionArn"]
+			}
+			if lc[trigger] != want {
+				problems = append(problems, fmt.Sprintf("LambdaConfig.%s = %v, want %v", trigger, lc[trigger], want))
+			}
+		}
+		return problems
 	})
 }
 

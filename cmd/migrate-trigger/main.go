@@ -21,6 +21,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 
@@ -75,7 +76,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		// with the fixed message instead (runtime.go).
 		log = logging.New(stdout, slog.LevelInfo)
 		log.Error("migrate-trigger cannot start; every event is answered with the unavailable message until this is fixed",
-			slog.String("errorKind", ReasonConfiguration), slog.String("error", err.Error()))
+			slog.String("errorKind", string(migrate.FaultConfiguration)), slog.String("error", err.Error()))
 		failed := &configurationFailure{log: log, metrics: metrics.NewEMF(stdout), problem: err.Error(), now: time.Now}
 		if _, serr := settings.Load(getenv); serr == nil {
 			// The settings are valid: a call failed (STS, Secrets Manager),
@@ -107,7 +108,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 const envRuntimeAPI = "AWS_LAMBDA_RUNTIME_API"
 
 // newHandler builds everything once, before the first event.
-func newHandler(ctx context.Context, getenv func(string) string, logOut io.Writer) (*trigger.Handler, *slog.Logger, error) {
+func newHandler(ctx context.Context, getenv func(string) string, logOut io.Writer) (lambda.Handler, *slog.Logger, error) {
 	s, err := settings.Load(getenv)
 	if err != nil {
 		return nil, nil, err
@@ -119,25 +120,45 @@ func newHandler(ctx context.Context, getenv func(string) string, logOut io.Write
 		return nil, nil, err
 	}
 	old := oldPool(s)
-	// Secrets and credentials are fetched now, once, so a broken setting
-	// stops start-up with its name, and the first sign-in does not wait.
+	creds := awsconfig.OldPoolCredentials(base, old)
+	newAPI := awsconfig.NewPoolClient(base)
+	newPool := cognito.NewNewPool(newAPI, cognito.WithLogger(log))
+	if s.NewUserPoolID != "" {
+		// The new pool's description, which every decision needs, is read
+		// now in the background: the first event joins the call in flight
+		// (or finds it cached) instead of making its own. A failure only
+		// means the first event asks again.
+		go func() { _, _ = newPool.Config(context.WithoutCancel(ctx), s.NewUserPoolID) }()
+	}
+	// The client secret and the first assumed-role credentials are fetched
+	// now, once and together, so a broken setting stops start-up with its
+	// name and the first sign-in does not wait. Cognito's 5 seconds include
+	// this: startupTimeout bounds it, and the first event's budget is cut by
+	// whatever start-up took (trigger.WithColdStart).
 	warm, cancel := context.WithTimeout(ctx, startupTimeout)
 	defer cancel()
-	secret, err := awsconfig.ClientSecret(warm, base, old)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", settings.EnvOldClientSecretARN, err)
-	}
-	creds := awsconfig.OldPoolCredentials(base, old)
+	var (
+		secret             string
+		secretErr, roleErr error
+		wg                 sync.WaitGroup
+	)
+	wg.Go(func() { secret, secretErr = awsconfig.ClientSecret(warm, base, old) })
 	if s.OldRoleARN != "" {
-		if _, err := creds.Retrieve(warm); err != nil {
-			return nil, nil, fmt.Errorf("%s: cannot assume the role (its trust policy must allow this function's execution role%s): %w",
-				settings.EnvOldRoleARN, externalIDHint(s), err)
-		}
+		wg.Go(func() { _, roleErr = creds.Retrieve(warm) })
 	}
-	pool := cognito.NewOldPool(awsconfig.OldPoolClient(base, old, creds), s.OldUserPoolID, s.OldClientID, secret)
-	newPool := cognito.NewNewPool(awsconfig.NewPoolClient(base))
-	h := trigger.NewHandler(migrate.New(pool, newPool, s.Rules), log, trigger.WithDeclineMode(s.Decline),
-		trigger.WithMetrics(metrics.NewEMF(logOut)))
+	wg.Wait()
+	if secretErr != nil {
+		return nil, nil, fmt.Errorf("%s: %w", settings.EnvOldClientSecretARN, secretErr)
+	}
+	if roleErr != nil {
+		return nil, nil, fmt.Errorf("%s: cannot assume the role (its trust policy must allow this function's execution role%s): %w",
+			settings.EnvOldRoleARN, externalIDHint(s), roleErr)
+	}
+	oldAPI := awsconfig.OldPoolClient(base, old, creds)
+	pool := cognito.NewOldPool(oldAPI, s.OldUserPoolID, s.OldClientID, secret)
+	h := handler(s, oldAPI, pool, newPool, newAPI, log, metrics.NewEMF(logOut),
+		migrate.New(pool, newPool, s.Rules, migrate.WithLookup(s.Lookup)),
+		trigger.WithDeclineMode(s.Decline), trigger.WithColdStart(time.Since(processStart)))
 	log.Info("migrate-trigger ready",
 		slog.String("version", version.String()),
 		slog.String("oldUserPoolId", s.OldUserPoolID),
@@ -146,12 +167,18 @@ func newHandler(ctx context.Context, getenv func(string) string, logOut io.Write
 		slog.String("oldRoleArn", s.OldRoleARN),
 		slog.Bool("withClientHash", secret != ""),
 		slog.String("declineResponse", string(s.Decline)),
+		slog.String("oldPoolLookup", string(s.Lookup)),
+		slog.String("newUserPoolId", s.NewUserPoolID),
+		slog.Float64("startupMs", float64(time.Since(processStart).Microseconds())/1000),
 		slog.String("mfaPolicy", string(s.Rules.MFA)),
 		slog.String("legacySubAttribute", s.Rules.LegacySub),
 		slog.Any("attributeMap", s.Rules.Rename),
 		slog.Any("excludeAttributes", s.Rules.Exclude),
 		slog.Bool("enforcePasswordPolicy", s.Rules.EnforcePasswordPolicy),
 		slog.Bool("trustEmail", s.Rules.TrustEmail),
+		slog.String("legacyGroupsAttribute", s.Companions.GroupsAttribute),
+		slog.Bool("createMissingGroups", s.Companions.CreateMissingGroups),
+		slog.Bool("signUpGuard", s.Companions.SignUpGuard),
 	)
 	return h, log, nil
 }
@@ -166,8 +193,14 @@ func oldPool(s settings.Settings) awsconfig.OldPool {
 }
 
 // startupTimeout bounds what start-up fetches (client secret, first
-// assumed-role credentials).
-const startupTimeout = 4 * time.Second
+// assumed-role credentials, together). With the first event's budget cut to
+// what is left of trigger.ColdStartLimit, a cold start answers in time even
+// when both are slow.
+const startupTimeout = 1500 * time.Millisecond
+
+// processStart is about when the process started (package variables are set
+// before main runs): the cold start's clock.
+var processStart = time.Now()
 
 func externalIDHint(s settings.Settings) string {
 	if s.OldExternalID != "" {
