@@ -244,7 +244,7 @@ func runExplain(ctx context.Context, a *app, cmd string, opts *explainOptions) (
 	} else {
 		res.Notes = append(res.Notes, "the old pool's MFA setting could not be read ("+explain(err)+"): the challenge is predicted from the user's MFA alone")
 	}
-	mig := migrate.New(pool, cognito.NewNewPool(m.New), m.Settings.Rules)
+	mig := migrate.New(pool, cognito.NewNewPool(m.New), m.Settings.Rules, migrate.WithLookup(m.Settings.Lookup))
 	req := migrate.Request{NewPoolID: opts.PoolID, Username: opts.Username}
 
 	signIn := func(name, password string) (explainCase, error) {

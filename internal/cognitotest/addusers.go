@@ -12,13 +12,15 @@ import (
 // the pool for each user: a benchmark fills a pool of 100,000 users in a
 // second, where AddUser one by one would take minutes.
 func (f *Fake) AddUsers(poolID string, users []User) {
-	f.tb.Helper()
+	if f.tb != nil {
+		f.tb.Helper()
+	}
 	now := time.Now()
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	p, ok := f.pools[poolID]
 	if !ok {
-		f.tb.Fatalf("cognitotest: AddUsers: unknown pool %q", poolID)
+		f.misuse("cognitotest: AddUsers: unknown pool %q", poolID)
 		return
 	}
 	// sameName is strings.EqualFold in a case-insensitive pool; upper then
@@ -56,11 +58,11 @@ func (f *Fake) AddUsers(poolID string, users []User) {
 			u.LastModified = u.Created
 		}
 		if names[key(u.Username)] {
-			f.tb.Fatalf("cognitotest: AddUsers(%q): username already exists in pool %q", u.Username, poolID)
+			f.misuse("cognitotest: AddUsers(%q): username already exists in pool %q", u.Username, poolID)
 			return
 		}
 		if subs[u.Attributes["sub"]] {
-			f.tb.Fatalf("cognitotest: AddUsers(%q): sub %q already used", u.Username, u.Attributes["sub"])
+			f.misuse("cognitotest: AddUsers(%q): sub %q already used", u.Username, u.Attributes["sub"])
 			return
 		}
 		names[key(u.Username)], subs[u.Attributes["sub"]] = true, true
