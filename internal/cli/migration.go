@@ -151,6 +151,26 @@ type migration struct {
 	// OldConfig is the configuration Old was built from (for
 	// awsconfig.ClientSecret).
 	OldConfig aws.Config
+	// Olds are every old pool of the settings, in their order: the first
+	// (reached by Old), then OLD_2_* ... of a merge.
+	Olds []oldSource
+}
+
+// oldSource is one old pool of the settings and its client.
+type oldSource struct {
+	settings.OldPool
+	// API reaches the pool as Reach says.
+	API   *cip.Client
+	Reach awsconfig.OldPool
+}
+
+// label names the pool in output: "old pool eu-west-1_X" alone, "old pool
+// 2 (eu-west-1_X)" in a merge.
+func (m *migration) label(s oldSource) string {
+	if len(m.Olds) < 2 {
+		return "old pool " + s.UserPoolID
+	}
+	return fmt.Sprintf("old pool %s (%s)", s.Name, s.UserPoolID)
 }
 
 // resolveMigration reads the new pool, finds the function and its
@@ -234,6 +254,30 @@ func (a *app) resolveMigration(ctx context.Context, cmd string, opts *twoPoolOpt
 		m.OldConfig.Region = old.Region
 	}
 	m.Old = awsconfig.OldPoolClient(m.OldConfig, old, awsconfig.OldPoolCredentials(m.OldConfig, old))
+	for i, p := range m.Settings.OldPools() {
+		if i == 0 {
+			p.Region = old.Region
+			m.Olds = append(m.Olds, oldSource{OldPool: p, API: m.Old, Reach: old})
+			continue
+		}
+		reach := awsconfig.OldPool{Region: p.Region, RoleARN: p.RoleARN, ExternalID: p.ExternalID,
+			ClientSecretARN: p.ClientSecretARN, ClientSecret: p.ClientSecret.Reveal()}
+		// As for the first pool, the function's endpoint is not this
+		// command's: OLD_<n>_USER_POOL_ENDPOINT of this process, else the
+		// first pool's (an emulator holds every pool).
+		name := settings.PoolName(i+1, "USER_POOL_ENDPOINT")
+		if a.getenv != nil {
+			reach.Endpoint = a.getenv(name)
+		}
+		if err := checkURL(reach.Endpoint); err != nil {
+			return nil, failf("the %s environment variable: %v", name, err)
+		}
+		if reach.Endpoint == "" {
+			reach.Endpoint = old.Endpoint
+		}
+		api := awsconfig.OldPoolClient(m.OldConfig, reach, awsconfig.OldPoolCredentials(m.OldConfig, reach))
+		m.Olds = append(m.Olds, oldSource{OldPool: p, API: api, Reach: reach})
+	}
 	return m, nil
 }
 

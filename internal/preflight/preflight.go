@@ -61,13 +61,14 @@ const (
 	MFA                    = "mfa"
 	PasswordPolicy         = "password-policy"
 	AlreadyPresent         = "already-present"
+	MergeNameCollision     = "merge-name-collision"
 )
 
 // IDs lists every finding ID in report order.
 func IDs() []string {
 	return []string{OldClientAdminAuth, OldClientSecret, NewClientPasswordAuth, NewClientUserExistence,
 		TriggerNotAttached, InvokePermission, SchemaMissingAttribute, SchemaRequired, LegacySubAttribute,
-		SignInType, UsernameCase, UsernameEmailFormat, MFA, PasswordPolicy, AlreadyPresent}
+		SignInType, UsernameCase, UsernameEmailFormat, MFA, PasswordPolicy, AlreadyPresent, MergeNameCollision}
 }
 
 // Settings are the function's settings, as plain values (the function's
@@ -118,6 +119,22 @@ type Input struct {
 	// AlreadyPresent are usernames found in both pools that were not
 	// migrated (their new-pool user was not made by the trigger).
 	AlreadyPresent []string
+	// OtherOldPools are the old pools after the first in a merge
+	// (OLD_2_*, ...), each judged like the first.
+	OtherOldPools []OldPoolInput
+}
+
+// OldPoolInput is one more old pool of a merge: what Input says of the
+// first, for pool Name ("2" for OLD_2_*).
+type OldPoolInput struct {
+	Name                   string
+	UserPoolID             string // OLD_<n>_USER_POOL_ID
+	ClientID               string // OLD_<n>_CLIENT_ID
+	ClientSecretConfigured bool
+	OldPool                *types.UserPoolType
+	OldClient              *types.UserPoolClientType
+	OldMFA                 *cip.GetUserPoolMfaConfigOutput
+	Sample                 []SampleUser
 }
 
 // ErrNoNewPool: Check needs at least the new pool's description.
@@ -129,7 +146,35 @@ func Check(in Input) ([]Finding, error) {
 	if in.NewPool == nil {
 		return nil, ErrNoNewPool
 	}
-	c := &checker{in: in, newID: aws.ToString(in.NewPool.Id)}
+	c := newChecker(in, "")
+	if len(in.OtherOldPools) > 0 {
+		c.pool = "1"
+	}
+	for _, check := range []func(){
+		c.newClientPasswordAuth, c.newClientUserExistence, c.triggerNotAttached, c.invokePermission,
+		c.legacySub, c.alreadyPresent,
+	} {
+		check()
+	}
+	findings := c.oldPoolChecks()
+	for _, o := range in.OtherOldPools {
+		oin := in
+		oin.OldPool, oin.OldClient, oin.OldMFA, oin.Sample = o.OldPool, o.OldClient, o.OldMFA, o.Sample
+		oin.Settings.OldUserPoolID, oin.Settings.OldClientID = o.UserPoolID, o.ClientID
+		oin.Settings.ClientSecretConfigured = o.ClientSecretConfigured
+		findings = append(findings, newChecker(oin, o.Name).oldPoolChecks()...)
+	}
+	c.mergeNameCollision()
+	findings = append(findings, c.findings...)
+	order := IDs()
+	slices.SortStableFunc(findings, func(a, b Finding) int {
+		return slices.Index(order, a.ID) - slices.Index(order, b.ID)
+	})
+	return findings, nil
+}
+
+func newChecker(in Input, pool string) *checker {
+	c := &checker{in: in, newID: aws.ToString(in.NewPool.Id), pool: pool}
 	c.newRegion = regionOf(c.newID)
 	if in.OldPool != nil && aws.ToString(in.OldPool.Id) != "" {
 		c.oldID = aws.ToString(in.OldPool.Id)
@@ -137,14 +182,36 @@ func Check(in Input) ([]Finding, error) {
 		c.oldID = in.Settings.OldUserPoolID
 	}
 	c.oldRegion = regionOf(c.oldID)
+	return c
+}
+
+// oldPoolChecks returns the findings about the checker's old pool; in a
+// merge, each detail starts with the pool it is about.
+func (c *checker) oldPoolChecks() []Finding {
+	before := len(c.findings)
 	for _, check := range []func(){
-		c.oldClientAdminAuth, c.oldClientSecret, c.newClientPasswordAuth, c.newClientUserExistence,
-		c.triggerNotAttached, c.invokePermission, c.schemaMissing, c.schemaRequired, c.legacySub,
-		c.signInType, c.usernameCase, c.usernameEmailFormat, c.mfa, c.passwordPolicy, c.alreadyPresent,
+		c.oldClientAdminAuth, c.oldClientSecret, c.schemaMissing, c.schemaRequired,
+		c.signInType, c.usernameCase, c.usernameEmailFormat, c.mfa, c.passwordPolicy,
 	} {
 		check()
 	}
-	return c.findings, nil
+	out := slices.Clone(c.findings[before:])
+	c.findings = c.findings[:before]
+	if c.pool != "" {
+		for i := range out {
+			out[i].Detail = fmt.Sprintf("old pool %s (%s): %s", c.pool, c.oldID, out[i].Detail)
+		}
+	}
+	return out
+}
+
+// setting is the name of the checker's old pool's setting suffix:
+// OLD_CLIENT_ID for the first pool, OLD_2_CLIENT_ID for pool 2.
+func (c *checker) setting(suffix string) string {
+	if c.pool == "" || c.pool == "1" {
+		return "OLD_" + suffix
+	}
+	return "OLD_" + c.pool + "_" + suffix
 }
 
 // Counts are the number of findings of each severity.
@@ -171,7 +238,9 @@ func Count(findings []Finding) Counts {
 }
 
 type checker struct {
-	in               Input
+	in Input
+	// pool is the old pool's name in a merge ("1", "2", ...), "" alone.
+	pool             string
 	newID, newRegion string
 	oldID, oldRegion string
 	findings         []Finding
@@ -233,10 +302,10 @@ func (c *checker) oldClientAdminAuth() {
 		return
 	}
 	c.add(OldClientAdminAuth, Error,
-		fmt.Sprintf("add ALLOW_ADMIN_USER_PASSWORD_AUTH to app client %s (console: app client, Edit, Authentication flows; the AWS CLI's update-user-pool-client resets every setting it is not given), or give the function a client of its own: aws cognito-idp create-user-pool-client --region %s --user-pool-id %s --client-name cognito-migrate --explicit-auth-flows ALLOW_ADMIN_USER_PASSWORD_AUTH ALLOW_REFRESH_TOKEN_AUTH --prevent-user-existence-errors ENABLED, then set OLD_CLIENT_ID to its ClientId",
-			aws.ToString(oc.ClientId), or(c.oldRegion, "OLD_REGION"), or(c.oldID, "OLD_POOL_ID")),
-		"the old pool's app client %s (OLD_CLIENT_ID) allows %s but not ALLOW_ADMIN_USER_PASSWORD_AUTH: the old pool refuses the function's sign-in (\"Auth flow not enabled for this client\"), so no user migrates by signing in",
-		aws.ToString(oc.ClientId), flowNames(*oc))
+		fmt.Sprintf("add ALLOW_ADMIN_USER_PASSWORD_AUTH to app client %s (console: app client, Edit, Authentication flows; the AWS CLI's update-user-pool-client resets every setting it is not given), or give the function a client of its own: aws cognito-idp create-user-pool-client --region %s --user-pool-id %s --client-name cognito-migrate --explicit-auth-flows ALLOW_ADMIN_USER_PASSWORD_AUTH ALLOW_REFRESH_TOKEN_AUTH --prevent-user-existence-errors ENABLED, then set %s to its ClientId",
+			aws.ToString(oc.ClientId), or(c.oldRegion, "OLD_REGION"), or(c.oldID, "OLD_POOL_ID"), c.setting("CLIENT_ID")),
+		"the old pool's app client %s (%s) allows %s but not ALLOW_ADMIN_USER_PASSWORD_AUTH: the old pool refuses the function's sign-in (\"Auth flow not enabled for this client\"), so no user migrates by signing in",
+		aws.ToString(oc.ClientId), c.setting("CLIENT_ID"), flowNames(*oc))
 }
 
 // oldClientSecret: a client with a secret needs SECRET_HASH, so the
@@ -250,13 +319,13 @@ func (c *checker) oldClientSecret() {
 	switch {
 	case hasSecret && !c.in.Settings.ClientSecretConfigured:
 		c.add(OldClientSecret, Error,
-			fmt.Sprintf("store the client's secret in Secrets Manager (aws secretsmanager create-secret --region %s --name cognito-migrate/old-client-secret --secret-string file://secret.txt) and set OLD_CLIENT_SECRET_ARN to the secret's ARN; or set OLD_CLIENT_ID to a client without a secret",
-				or(c.functionRegion(), "REGION")),
-			"the old pool's app client %s has a client secret and the function is given none (OLD_CLIENT_SECRET_ARN is not set): the old pool refuses every sign-in (\"SECRET_HASH was not received\") and nobody migrates by signing in",
-			aws.ToString(oc.ClientId))
+			fmt.Sprintf("store the client's secret in Secrets Manager (aws secretsmanager create-secret --region %s --name cognito-migrate/old-client-secret --secret-string file://secret.txt) and set %s to the secret's ARN; or set %s to a client without a secret",
+				or(c.functionRegion(), "REGION"), c.setting("CLIENT_SECRET_ARN"), c.setting("CLIENT_ID")),
+			"the old pool's app client %s has a client secret and the function is given none (%s is not set): the old pool refuses every sign-in (\"SECRET_HASH was not received\") and nobody migrates by signing in",
+			aws.ToString(oc.ClientId), c.setting("CLIENT_SECRET_ARN"))
 	case !hasSecret && c.in.Settings.ClientSecretConfigured:
 		c.add(OldClientSecret, Warning,
-			"remove OLD_CLIENT_SECRET_ARN (and OLD_CLIENT_SECRET) from the function's settings",
+			fmt.Sprintf("remove %s (and %s) from the function's settings", c.setting("CLIENT_SECRET_ARN"), c.setting("CLIENT_SECRET")),
 			"the function is given a client secret but the old pool's app client %s has none: the secret is unused, and a SECRET_HASH sent to a client without a secret may be refused",
 			aws.ToString(oc.ClientId))
 	}

@@ -276,6 +276,45 @@ func TestCheck(t *testing.T) {
 			in.NewPool.LambdaConfig = nil
 			in.NewClients = append(in.NewClients, srpOnly("b-spa"), srpOnly("a-spa"))
 		}, []string{"old-client-secret error", "new-client-password-auth warning", "new-client-password-auth warning", "trigger-not-attached error", "already-present warning"}},
+
+		{"a correct second old pool whose users' names are their own", func(in *Input) {
+			in.OtherOldPools = []OldPoolInput{secondPool()}
+		}, nil},
+		{"a username in two old pools", func(in *Input) {
+			o := secondPool()
+			o.Sample = append(o.Sample, SampleUser{Username: "alice", Attributes: map[string]string{"sub": "s2-9"}})
+			in.OtherOldPools = []OldPoolInput{o}
+		}, []string{"merge-name-collision warning"}},
+		{"usernames that differ in case, in case-sensitive pools", func(in *Input) {
+			o := secondPool()
+			o.Sample = append(o.Sample, SampleUser{Username: "ALICE", Attributes: map[string]string{"sub": "s2-9"}})
+			in.OtherOldPools = []OldPoolInput{o}
+		}, nil},
+		{"usernames that differ in case, in case-insensitive pools", func(in *Input) {
+			insensitive := &types.UsernameConfigurationType{CaseSensitive: aws.Bool(false)}
+			in.NewPool.UsernameConfiguration, in.OldPool.UsernameConfiguration = insensitive, insensitive
+			o := secondPool()
+			o.OldPool.UsernameConfiguration = insensitive
+			o.Sample = append(o.Sample, SampleUser{Username: "ALICE", Attributes: map[string]string{"sub": "s2-9"}})
+			in.OtherOldPools = []OldPoolInput{o}
+		}, []string{"merge-name-collision warning"}},
+		{"a verified email alias in two old pools", func(in *Input) {
+			o := secondPool()
+			o.Sample[0].Attributes["email"], o.Sample[0].Attributes["email_verified"] = "alice@example.com", "true"
+			in.OtherOldPools = []OldPoolInput{o}
+		}, []string{"merge-name-collision warning"}},
+		{"an unverified email alias does not find the user", func(in *Input) {
+			o := secondPool()
+			o.Sample[0].Attributes["email"], o.Sample[0].Attributes["email_verified"] = "alice@example.com", "false"
+			in.OtherOldPools = []OldPoolInput{o}
+		}, nil},
+		{"the second pool's client problems", func(in *Input) {
+			o := secondPool()
+			o.OldClient.ClientSecret = aws.String(secret)
+			o.OldClient.ExplicitAuthFlows = []types.ExplicitAuthFlowsType{types.ExplicitAuthFlowsTypeAllowUserSrpAuth}
+			in.OtherOldPools = []OldPoolInput{o}
+			in.Settings.ClientSecretConfigured = false
+		}, []string{"old-client-admin-auth error", "old-client-secret error", "old-client-secret error"}},
 	}
 	covered := map[string]bool{}
 	for _, tt := range tests {
@@ -369,5 +408,54 @@ func TestFixesNameThePools(t *testing.T) {
 		if !strings.Contains(f.Fix, want) {
 			t.Errorf("%s fix = %q, want it to contain %q", f.ID, f.Fix, want)
 		}
+	}
+}
+
+// secondPool is a correct second old pool (OLD_2_*) for good(): its users
+// share no name with the first pool's.
+func secondPool() OldPoolInput {
+	in := good()
+	in.OldPool.Id = aws.String("eu-west-1_OldPool2")
+	in.OldClient.ClientId, in.OldClient.ClientSecret = aws.String("fn-client-2"), nil
+	return OldPoolInput{
+		Name: "2", UserPoolID: "eu-west-1_OldPool2", ClientID: "fn-client-2",
+		OldPool: in.OldPool, OldClient: in.OldClient, OldMFA: in.OldMFA,
+		Sample: []SampleUser{
+			{Username: "carol", Attributes: map[string]string{"sub": "s2-1", "custom:tenant": "t2"}},
+			{Username: "s2-2", Attributes: map[string]string{"sub": "s2-2", "email": "dan@example.com", "email_verified": "true"}},
+		},
+	}
+}
+
+func TestCheckNamesTheOldPoolOfEachFinding(t *testing.T) {
+	in := good()
+	o := secondPool()
+	o.OldClient.ExplicitAuthFlows = []types.ExplicitAuthFlowsType{types.ExplicitAuthFlowsTypeAllowUserSrpAuth}
+	o.OldClient.ClientSecret = aws.String(secret)
+	o.Sample = append(o.Sample, SampleUser{Username: "alice", Attributes: map[string]string{"sub": "s2-3"}})
+	in.OtherOldPools = []OldPoolInput{o}
+	findings, err := Check(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range findings {
+		got = append(got, f.ID+": "+f.Detail+" | "+f.Fix)
+	}
+	all := strings.Join(got, "\n")
+	for _, want := range []string{
+		"old-client-admin-auth: old pool 2 (eu-west-1_OldPool2): the old pool's app client fn-client-2 (OLD_2_CLIENT_ID) allows",
+		"then set OLD_2_CLIENT_ID to its ClientId",
+		"old-client-secret: old pool 2 (eu-west-1_OldPool2): the old pool's app client fn-client-2 has a client secret and the function is given none (OLD_2_CLIENT_SECRET_ARN is not set)",
+		`merge-name-collision: 1 name(s) among the sampled users find a user in more than one old pool (e.g. "alice in old pools 1, 2")`,
+		"ambiguous_user",
+		"OLD_2_ROUTE",
+	} {
+		if !strings.Contains(all, want) {
+			t.Errorf("findings lack %q:\n%s", want, all)
+		}
+	}
+	if strings.Contains(all, secret) {
+		t.Errorf("a finding shows the client secret")
 	}
 }
