@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -19,6 +20,7 @@ import (
 	"github.com/cognito-migrate/cognito-migrate/internal/lambdaapi"
 	"github.com/cognito-migrate/cognito-migrate/internal/migrate"
 	"github.com/cognito-migrate/cognito-migrate/internal/preflight"
+	"github.com/cognito-migrate/cognito-migrate/internal/settings"
 )
 
 // checkOptions are the flags of check.
@@ -53,8 +55,14 @@ difference worth knowing), what was seen, and the exact fix. The ids:
 old-client-admin-auth, old-client-secret, new-client-password-auth,
 new-client-user-existence, trigger-not-attached, invoke-permission,
 schema-missing-attribute, schema-required-attribute, legacy-sub-attribute,
-sign-in-type, username-case, username-email-format, mfa, password-policy and
-already-present.
+sign-in-type, username-case, username-email-format, mfa, password-policy,
+already-present and merge-name-collision.
+
+In a merge (OLD_2_USER_POOL_ID, ...) every old pool is read and judged like the
+first, its findings naming the pool and its settings (OLD_2_CLIENT_ID, ...), and
+merge-name-collision lists names (a username, or a verified email or phone alias)
+that find a user in more than one old pool's sample: the function declines them
+(ambiguous_user) until one is renamed or a route asks one pool only.
 
 already-present lists users of the sample of the new pool that the old pool also
 has (AdminGetUser) and that the trigger did not make: with LEGACY_SUB_ATTRIBUTE,
@@ -67,8 +75,8 @@ EXTERNAL_PROVIDER). No secret (the old client's secret) is ever printed.
 		footer: `
 IAM, new pool: cognito-idp:DescribeUserPool, ListUserPoolClients,
 DescribeUserPoolClient and ListUsers; the function: lambda:GetFunctionConfiguration
-and lambda:GetPolicy. Old pool: cognito-idp:DescribeUserPool, DescribeUserPoolClient,
-GetUserPoolMfaConfig, ListUsers and AdminGetUser.
+and lambda:GetPolicy. Each old pool: cognito-idp:DescribeUserPool,
+DescribeUserPoolClient, GetUserPoolMfaConfig, ListUsers and AdminGetUser.
 
 Exit status: 0 no error finding, 1 the check could not run, 2 usage error, 3 at least
 one error finding.`,
@@ -177,6 +185,14 @@ func runCheck(ctx context.Context, a *app, cmd string, opts *checkOptions) (*che
 	if in.Sample, err = sampleOld(ctx, oldList, oldID, opts.Sample); err != nil {
 		return nil, oldPoolHint(err, m)
 	}
+	others := oldListers(m, &opts.twoPoolOptions)
+	for i, src := range m.Olds[1:] {
+		o, err := checkOldPool(ctx, m, src, others[i+1], opts.Sample)
+		if err != nil {
+			return nil, err
+		}
+		in.OtherOldPools = append(in.OtherOldPools, o)
+	}
 	if in.AlreadyPresent, err = alreadyPresent(ctx, m, newList, newID, opts.Sample); err != nil {
 		return nil, err
 	}
@@ -185,6 +201,13 @@ func runCheck(ctx context.Context, a *app, cmd string, opts *checkOptions) (*che
 		return nil, err
 	}
 	about := fmt.Sprintf("Checked new pool %s and old pool %s", newID, oldID)
+	if len(m.Olds) > 1 {
+		var names []string
+		for _, src := range m.Olds {
+			names = append(names, fmt.Sprintf("%s (%s)", src.Name, src.UserPoolID))
+		}
+		about = fmt.Sprintf("Checked new pool %s and old pools %s", newID, strings.Join(names, ", "))
+	}
 	if m.FunctionARN != "" {
 		about += fmt.Sprintf(", with the settings of %s (%s)", m.FunctionARN, m.From)
 	} else {
@@ -210,6 +233,73 @@ func listers(m *migration, o *twoPoolOptions) (newList, oldList *cognito.Lister)
 		oldLimit = listUsersLimiter()
 	}
 	return cognito.NewLister(m.New, newLimit), cognito.NewLister(m.Old, oldLimit)
+}
+
+// oldListers returns a Lister for each old pool (index 0 the first's, as
+// listers gives it). Pools reached with the same credentials in the same
+// region share one quota, and one limiter.
+func oldListers(m *migration, o *twoPoolOptions) []*cognito.Lister {
+	_, first := listers(m, o)
+	out := []*cognito.Lister{first}
+	limiters := map[string]*bulk.Limiter{}
+	for _, src := range m.Olds[1:] {
+		key := src.Reach.Region + "\x00" + src.Reach.RoleARN
+		l := limiters[key]
+		if l == nil {
+			l = listUsersLimiter()
+			limiters[key] = l
+		}
+		out = append(out, cognito.NewLister(src.API, l))
+	}
+	return out
+}
+
+// checkOldPool reads what check judges of a merge's other old pool src.
+func checkOldPool(ctx context.Context, m *migration, src oldSource, l *cognito.Lister, sample int) (preflight.OldPoolInput, error) {
+	o := preflight.OldPoolInput{Name: src.Name, UserPoolID: src.UserPoolID, ClientID: src.ClientID,
+		ClientSecretConfigured: src.ClientSecretARN != "" || src.ClientSecret != ""}
+	var err error
+	if o.OldPool, err = cognito.NewAdmin(src.API).UserPool(ctx, src.UserPoolID); err != nil {
+		return o, poolHint(err, m, src)
+	}
+	oc, err := src.API.DescribeUserPoolClient(ctx, &cip.DescribeUserPoolClientInput{UserPoolId: aws.String(src.UserPoolID), ClientId: aws.String(src.ClientID)})
+	if err != nil {
+		err = awserr.Wrap("cognito-idp:DescribeUserPoolClient", src.UserPoolID, err)
+		if errors.Is(err, awserr.ErrNotFound) {
+			n, _ := strconv.Atoi(src.Name)
+			name := settings.PoolName(n, "CLIENT_ID")
+			return o, withHint(err, "%s %s is not an app client of old pool %s (%s): set %s to one of its clients (aws cognito-idp list-user-pool-clients --user-pool-id %s)",
+				name, src.ClientID, src.Name, src.UserPoolID, name, src.UserPoolID)
+		}
+		return o, poolHint(err, m, src)
+	}
+	o.OldClient = oc.UserPoolClient
+	if o.OldMFA, err = l.MFAConfig(ctx, src.UserPoolID); err != nil {
+		return o, poolHint(err, m, src)
+	}
+	if o.Sample, err = sampleOld(ctx, l, src.UserPoolID, sample); err != nil {
+		return o, poolHint(err, m, src)
+	}
+	return o, nil
+}
+
+// poolHint is oldPoolHint for any old pool of the settings.
+func poolHint(err error, m *migration, src oldSource) error {
+	if src.Name == "1" || src.Name == "" {
+		return oldPoolHint(err, m)
+	}
+	if errors.Is(err, awserr.ErrNotFound) || errors.Is(err, awserr.ErrAccessDenied) {
+		n, _ := strconv.Atoi(src.Name)
+		where := "AWS's endpoint"
+		if src.Reach.Endpoint != "" {
+			where = src.Reach.Endpoint
+		}
+		return withHint(err, "Old pool %s is %s %s in region %s, reached at %s; check the setting (and %s, %s, %s; this command reaches it at the %s environment variable's endpoint, else the first old pool's).",
+			src.Name, settings.PoolName(n, "USER_POOL_ID"), src.UserPoolID, src.Reach.Region, where,
+			settings.PoolName(n, "USER_POOL_REGION"), settings.PoolName(n, "ROLE_ARN"), settings.PoolName(n, "EXTERNAL_ID"),
+			settings.PoolName(n, "USER_POOL_ENDPOINT"))
+	}
+	return err
 }
 
 // listUsersLimiter spaces ListUsers requests evenly under the quota: a
@@ -297,17 +387,20 @@ func alreadyPresent(ctx context.Context, m *migration, l *cognito.Lister, newID 
 	if err != nil && !errors.Is(err, errEnough) {
 		return nil, err
 	}
-	old := cognito.NewOldPool(m.Old, m.Settings.OldUserPoolID, m.Settings.OldClientID, "")
 	var out []string
 	for _, name := range candidates {
-		_, err := old.GetUser(ctx, name)
-		if errors.Is(err, migrate.ErrUserNotFound) {
-			continue
+		for _, src := range m.Olds {
+			old := cognito.NewOldPool(src.API, src.UserPoolID, src.ClientID, "")
+			_, err := old.GetUser(ctx, name)
+			if errors.Is(err, migrate.ErrUserNotFound) {
+				continue
+			}
+			if err != nil {
+				return nil, poolHint(err, m, src)
+			}
+			out = append(out, name)
+			break
 		}
-		if err != nil {
-			return nil, oldPoolHint(err, m)
-		}
-		out = append(out, name)
 	}
 	return out, nil
 }
