@@ -19,6 +19,9 @@ type ListedUser struct {
 	Enabled    bool
 	Created    time.Time
 	Attributes map[string]string
+	// OutOfScope: the old user is outside MIGRATE_ONLY (judged by the
+	// caller with Rules.InScope). Such users never count as remaining.
+	OutOfScope bool
 }
 
 // MatchRule says how a user of the new pool is matched to a user of the old
@@ -80,6 +83,38 @@ type Progress struct {
 	oldTotal, disabled int
 	newTotal, migrated int
 	perDay             map[civilDay]int
+
+	// scoped: MIGRATE_ONLY is set (CountScope); outOfScope is a bit per
+	// old user.
+	scoped     bool
+	outOfScope []uint64
+	// pools mark where each old pool's users start (BeginPool).
+	pools []poolMark
+}
+
+// poolMark is where one old pool's users start among the old users.
+type poolMark struct {
+	name, id string
+	start    int
+	disabled int
+}
+
+// CountScope makes the report count old users outside MIGRATE_ONLY apart
+// (ListedUser.OutOfScope): InScope and OutOfScope are set, and such users
+// are not remaining.
+func (p *Progress) CountScope() { p.scoped = true }
+
+// BeginPool says that the old users added next, until the next BeginPool,
+// are those of the old pool name (the pool's number, "1", "2"...) with the
+// id. Call it before each pool's first AddOld; with more than one pool the
+// report has figures per pool. Old users of all pools make one set to
+// match against: a new user matches whichever pool's user holds the key.
+func (p *Progress) BeginPool(name, id string) error {
+	if p.frozen {
+		return ErrOldAfterNew
+	}
+	p.pools = append(p.pools, poolMark{name: name, id: id, start: len(p.status)})
+	return nil
 }
 
 type civilDay struct {
@@ -150,10 +185,19 @@ func (p *Progress) AddOld(u ListedUser) error {
 	p.status = append(p.status, code)
 	if idx%64 == 0 {
 		p.matched = append(p.matched, 0)
+		if p.scoped {
+			p.outOfScope = append(p.outOfScope, 0)
+		}
+	}
+	if p.scoped && u.OutOfScope {
+		p.outOfScope[idx/64] |= 1 << (idx % 64)
 	}
 	p.oldTotal++
 	if !u.Enabled {
 		p.disabled++
+		if len(p.pools) > 0 {
+			p.pools[len(p.pools)-1].disabled++
+		}
 	}
 	p.oldKeys(u, func(h uint64) {
 		p.keys = append(p.keys, h)
@@ -341,6 +385,30 @@ type Report struct {
 	Remaining         int            `json:"remaining"`
 	RemainingByStatus map[string]int `json:"remainingByStatus"`
 	PerDay            []DayCount     `json:"perDay"`
+	// Pools are the figures of each old pool, in order, when there are
+	// several (a merge); Old, Migrated and Remaining are their sums.
+	Pools []PoolFigures `json:"oldPools,omitempty"`
+	// InScope and OutOfScope count the old users inside and outside
+	// MIGRATE_ONLY, when it is set (CountScope). Out-of-scope users are
+	// not remaining; one a new user matches still counts as migrated.
+	InScope            *int           `json:"inScope,omitempty"`
+	OutOfScope         *int           `json:"outOfScope,omitempty"`
+	OutOfScopeByStatus map[string]int `json:"outOfScopeByStatus,omitempty"`
+}
+
+// PoolFigures are one old pool's part of a Report.
+type PoolFigures struct {
+	// Name is the pool's number ("1" for OLD_*, "2" for OLD_2_*...).
+	Name       string         `json:"name"`
+	UserPoolID string         `json:"userPoolId"`
+	Total      int            `json:"total"`
+	ByStatus   map[string]int `json:"byStatus"`
+	Disabled   int            `json:"disabled"`
+	// Migrated counts the pool's users a new user matches.
+	Migrated  int `json:"migrated"`
+	Remaining int `json:"remaining"`
+	// OutOfScope is set with CountScope.
+	OutOfScope *int `json:"outOfScope,omitempty"`
 }
 
 // DayCount is the number of users migrated on one UTC day.
@@ -362,13 +430,55 @@ func (p *Progress) Report(now time.Time) Report {
 	r.Old.Disabled = p.disabled
 	r.Old.ByStatus = map[string]int{}
 	r.RemainingByStatus = map[string]int{}
+	if len(p.pools) > 1 {
+		for _, m := range p.pools {
+			f := PoolFigures{Name: m.name, UserPoolID: m.id, ByStatus: map[string]int{}, Disabled: m.disabled}
+			if p.scoped {
+				f.OutOfScope = new(int)
+			}
+			r.Pools = append(r.Pools, f)
+		}
+	}
+	if p.scoped {
+		r.InScope, r.OutOfScope, r.OutOfScopeByStatus = new(int), new(int), map[string]int{}
+	}
+	pool := -1
 	for i, code := range p.status {
+		for len(r.Pools) > 0 && pool+1 < len(p.pools) && i >= p.pools[pool+1].start {
+			pool++
+		}
+		var f *PoolFigures
+		if pool >= 0 {
+			f = &r.Pools[pool]
+		}
 		s := p.statuses[code]
 		r.Old.ByStatus[s]++
-		if p.matched[i/64]&(1<<(i%64)) == 0 {
+		matched := p.matched[i/64]&(1<<(i%64)) != 0
+		out := p.scoped && p.outOfScope[i/64]&(1<<(i%64)) != 0
+		if f != nil {
+			f.Total++
+			f.ByStatus[s]++
+			if matched {
+				f.Migrated++
+			}
+		}
+		switch {
+		case out:
+			*r.OutOfScope++
+			r.OutOfScopeByStatus[s]++
+			if f != nil {
+				*f.OutOfScope++
+			}
+		case !matched:
 			r.RemainingByStatus[s]++
 			r.Remaining++
+			if f != nil {
+				f.Remaining++
+			}
 		}
+	}
+	if p.scoped {
+		*r.InScope = p.oldTotal - *r.OutOfScope
 	}
 	r.New.Total = p.newTotal
 	r.Migrated = p.migrated

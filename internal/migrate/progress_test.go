@@ -341,3 +341,65 @@ func BenchmarkProgress(b *testing.B) {
 		})
 	}
 }
+
+func TestProgressOverSeveralPoolsWithAScope(t *testing.T) {
+	p := NewProgress(MatchRule{CaseSensitive: true})
+	p.CountScope()
+	old := func(name, status string, enabled, out bool) ListedUser {
+		return ListedUser{Username: name, Status: status, Enabled: enabled, OutOfScope: out}
+	}
+	if err := p.BeginPool("1", "eu-west-1_A"); err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []ListedUser{old("a", "CONFIRMED", true, false), old("b", "CONFIRMED", true, true),
+		old("c", "UNCONFIRMED", false, false), old("x", "CONFIRMED", true, false)} {
+		if err := p.AddOld(u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.BeginPool("2", "eu-west-1_B"); err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []ListedUser{old("d", "CONFIRMED", true, false), old("e", "CONFIRMED", true, true),
+		old("x", "RESET_REQUIRED", true, false)} {
+		if err := p.AddOld(u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// b is outside the scope but was migrated (before the scope narrowed):
+	// migrated, not remaining. x is in both pools: one new x takes one.
+	for _, n := range []string{"a", "b", "d", "x", "stranger"} {
+		p.AddNew(ListedUser{Username: n})
+	}
+	if err := p.BeginPool("3", "eu-west-1_C"); !errors.Is(err, ErrOldAfterNew) {
+		t.Errorf("BeginPool after the new users = %v, want ErrOldAfterNew", err)
+	}
+	got := p.Report(time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC))
+	n := func(i int) *int { return &i }
+	want := []PoolFigures{
+		{Name: "1", UserPoolID: "eu-west-1_A", Total: 4, ByStatus: map[string]int{"CONFIRMED": 3, "UNCONFIRMED": 1}, Disabled: 1, Migrated: 3, Remaining: 1, OutOfScope: n(1)},
+		{Name: "2", UserPoolID: "eu-west-1_B", Total: 3, ByStatus: map[string]int{"CONFIRMED": 2, "RESET_REQUIRED": 1}, Migrated: 1, Remaining: 1, OutOfScope: n(1)},
+	}
+	if diff := cmp.Diff(want, got.Pools); diff != "" {
+		t.Errorf("Pools (-want +got):\n%s", diff)
+	}
+	if got.Old.Total != 7 || got.Old.Disabled != 1 || got.Migrated != 4 || got.Remaining != 2 || got.New.Total != 5 {
+		t.Errorf("old %d, disabled %d, migrated %d, remaining %d, new %d; want 7, 1, 4, 2, 5", got.Old.Total, got.Old.Disabled, got.Migrated, got.Remaining, got.New.Total)
+	}
+	if *got.InScope != 5 || *got.OutOfScope != 2 || !cmp.Equal(got.OutOfScopeByStatus, map[string]int{"CONFIRMED": 2}) {
+		t.Errorf("in scope %d, out of scope %d by status %v; want 5, 2, CONFIRMED 2", *got.InScope, *got.OutOfScope, got.OutOfScopeByStatus)
+	}
+	if !cmp.Equal(got.RemainingByStatus, map[string]int{"UNCONFIRMED": 1, "RESET_REQUIRED": 1}) {
+		t.Errorf("RemainingByStatus = %v", got.RemainingByStatus)
+	}
+}
+
+func TestProgressWithoutPoolsOrScopeAddsNoFigures(t *testing.T) {
+	p := NewProgress(MatchRule{CaseSensitive: true})
+	_ = p.BeginPool("1", "eu-west-1_A") // one pool: no per-pool figures
+	_ = p.AddOld(ListedUser{Username: "a", Status: "CONFIRMED", Enabled: true, OutOfScope: true})
+	r := p.Report(time.Now())
+	if r.Pools != nil || r.InScope != nil || r.OutOfScope != nil || r.OutOfScopeByStatus != nil || r.Remaining != 1 {
+		t.Errorf("report = %+v; want no pools, no scope figures, and the user remaining", r)
+	}
+}
