@@ -145,7 +145,8 @@ func runCheck(ctx context.Context, a *app, cmd string, opts *checkOptions) (*che
 		return nil, err
 	}
 	newID, oldID := opts.PoolID, m.Settings.OldUserPoolID
-	newList, oldList := listers(m, &opts.twoPoolOptions)
+	newList, oldLists := listers(m, &opts.twoPoolOptions)
+	oldList := oldLists[0]
 	in := preflight.Input{
 		NewPool:     m.NewPool,
 		FunctionARN: opts.FunctionARN,
@@ -185,9 +186,8 @@ func runCheck(ctx context.Context, a *app, cmd string, opts *checkOptions) (*che
 	if in.Sample, err = sampleOld(ctx, oldList, oldID, opts.Sample); err != nil {
 		return nil, oldPoolHint(err, m)
 	}
-	others := oldListers(m, &opts.twoPoolOptions)
 	for i, src := range m.Olds[1:] {
-		o, err := checkOldPool(ctx, m, src, others[i+1], opts.Sample)
+		o, err := checkOldPool(ctx, m, src, oldLists[i+1], opts.Sample)
 		if err != nil {
 			return nil, err
 		}
@@ -223,25 +223,18 @@ func nonNil[T any](s []T) []T {
 	return s
 }
 
-// listers returns the Listers of the new and the old pool. Their ListUsers
-// requests share one quota (30 per second per account and region) when both
-// pools are reached with the same credentials in the same region.
-func listers(m *migration, o *twoPoolOptions) (newList, oldList *cognito.Lister) {
+// listers returns the Listers of the new pool and of each old pool (in
+// m.Olds' order). ListUsers requests share one quota (30 per second per
+// account and region), and one limiter, among pools reached with the same
+// credentials in the same region.
+func listers(m *migration, o *twoPoolOptions) (newList *cognito.Lister, oldLists []*cognito.Lister) {
 	newLimit := listUsersLimiter()
 	oldLimit := newLimit
 	if m.OldPool.Region != m.NewRegion || (o.OldProfile != "" && o.OldProfile != o.Profile) || m.OldPool.RoleARN != "" {
 		oldLimit = listUsersLimiter()
 	}
-	return cognito.NewLister(m.New, newLimit), cognito.NewLister(m.Old, oldLimit)
-}
-
-// oldListers returns a Lister for each old pool (index 0 the first's, as
-// listers gives it). Pools reached with the same credentials in the same
-// region share one quota, and one limiter.
-func oldListers(m *migration, o *twoPoolOptions) []*cognito.Lister {
-	_, first := listers(m, o)
-	out := []*cognito.Lister{first}
-	limiters := map[string]*bulk.Limiter{}
+	oldLists = []*cognito.Lister{cognito.NewLister(m.Old, oldLimit)}
+	limiters := map[string]*bulk.Limiter{m.OldPool.Region + "\x00" + m.OldPool.RoleARN: oldLimit}
 	for _, src := range m.Olds[1:] {
 		key := src.Reach.Region + "\x00" + src.Reach.RoleARN
 		l := limiters[key]
@@ -249,9 +242,9 @@ func oldListers(m *migration, o *twoPoolOptions) []*cognito.Lister {
 			l = listUsersLimiter()
 			limiters[key] = l
 		}
-		out = append(out, cognito.NewLister(src.API, l))
+		oldLists = append(oldLists, cognito.NewLister(src.API, l))
 	}
-	return out
+	return cognito.NewLister(m.New, newLimit), oldLists
 }
 
 // checkOldPool reads what check judges of a merge's other old pool src.

@@ -1,11 +1,16 @@
 package cli
 
 import (
+	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/cognito-migrate/cognito-migrate/internal/cognitotest"
+	"github.com/cognito-migrate/cognito-migrate/internal/migrate"
 )
 
 // The second old pool of the merge tests, in the same fake.
@@ -112,5 +117,111 @@ func TestCheckOverTwoOldPoolsReportsCollisionsAndEachPoolsClient(t *testing.T) {
 	}
 	if strings.Contains(r.stdout+r.stderr, secret) {
 		t.Errorf("check printed the second pool's client secret")
+	}
+}
+
+// mergeStatusFixture: 65 users in the first old pool (13 of another
+// tenant, outside MIGRATE_ONLY), 21 in the second (one, a01, also named in
+// the first), and 41 new users.
+func mergeStatusFixture(t *testing.T) *env {
+	t.Helper()
+	s := correctMerge()
+	delete(s.fnEnv, "LEGACY_SUB_ATTRIBUTE")
+	s.fnEnv["MIGRATE_ONLY"] = "custom:tenant=t1,t2"
+	s.oldUsers, s.oldUsers2, s.newUsers = nil, nil, nil
+	for i := range 65 {
+		tenant := "t1"
+		if i%5 == 0 {
+			tenant = "other"
+		}
+		s.oldUsers = append(s.oldUsers, cognitotest.User{Username: fmt.Sprintf("a%02d", i), Enabled: true,
+			Attributes: map[string]string{"custom:tenant": tenant}})
+		if i < 30 { // six of them out of scope: migrated before the scope narrowed
+			s.newUsers = append(s.newUsers, cognitotest.User{Username: fmt.Sprintf("a%02d", i), Enabled: true})
+		}
+	}
+	for i := range 20 {
+		s.oldUsers2 = append(s.oldUsers2, cognitotest.User{Username: fmt.Sprintf("b%02d", i), Enabled: i != 3,
+			Attributes: map[string]string{"custom:tenant": "t2"}})
+		if i < 10 {
+			s.newUsers = append(s.newUsers, cognitotest.User{Username: fmt.Sprintf("B%02d", i), Enabled: true})
+		}
+	}
+	s.oldUsers2 = append(s.oldUsers2, cognitotest.User{Username: "a01", Enabled: true, Attributes: map[string]string{"custom:tenant": "t2"}})
+	s.newUsers = append(s.newUsers, cognitotest.User{Username: "stranger", Enabled: true})
+	return s.world(t)
+}
+
+func TestStatusOverTwoOldPoolsWithAScopeIsExact(t *testing.T) {
+	e := mergeStatusFixture(t)
+	r := e.run(t, "status", "--user-pool-id", twoNewID, "--output", "json")
+	if r.code != ExitOK {
+		t.Fatalf("exit %d", r.code)
+	}
+	var got struct {
+		migrate.Report
+		Scope string `json:"scope"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
+		t.Fatal(err)
+	}
+	n := func(i int) *int { return &i }
+	want := []migrate.PoolFigures{
+		{Name: "1", UserPoolID: twoOldID, Total: 65, ByStatus: map[string]int{"CONFIRMED": 65}, Migrated: 30, Remaining: 28, OutOfScope: n(13)},
+		{Name: "2", UserPoolID: mergeOldID, Total: 21, ByStatus: map[string]int{"CONFIRMED": 21}, Disabled: 1, Migrated: 10, Remaining: 11, OutOfScope: n(0)},
+	}
+	if diff := cmp.Diff(want, got.Pools); diff != "" {
+		t.Errorf("oldPools (-want +got):\n%s", diff)
+	}
+	if got.Old.Total != 86 || got.Old.Disabled != 1 || got.New.Total != 41 || got.Migrated != 40 || got.Remaining != 39 ||
+		got.RemainingByStatus["CONFIRMED"] != 39 {
+		t.Errorf("old %d (disabled %d), new %d, migrated %d, remaining %d (%v); want 86 (1), 41, 40, 39",
+			got.Old.Total, got.Old.Disabled, got.New.Total, got.Migrated, got.Remaining, got.RemainingByStatus)
+	}
+	if got.InScope == nil || got.OutOfScope == nil || *got.InScope != 73 || *got.OutOfScope != 13 || got.Scope != "custom:tenant=t1,t2" {
+		t.Errorf("scope %q: in %v, out %v; want 73 and 13", got.Scope, got.InScope, got.OutOfScope)
+	}
+	if l := listed(e); !slices.Equal(l, []string{twoOldID, mergeOldID, twoNewID}) {
+		t.Errorf("ListUsers on %v, want the old pools in order, then the new", l)
+	}
+	// The issue's keys are kept; the new ones only added.
+	var keys map[string]json.RawMessage
+	_ = json.Unmarshal([]byte(r.stdout), &keys)
+	for _, k := range []string{"old", "new", "migrated", "remaining", "remainingByStatus", "perDay", "oldPools", "inScope", "outOfScope", "scope"} {
+		if _, ok := keys[k]; !ok {
+			t.Errorf("JSON lacks %q", k)
+		}
+	}
+
+	text := e.run(t, "status", "--user-pool-id", twoNewID)
+	for _, line := range []string{
+		"Old pools, all 2: 86 users, 1 disabled",
+		"  old pool 1 " + twoOldID + ": 65 users, 0 disabled, migrated 30, remaining 28, out of scope 13",
+		"  old pool 2 " + mergeOldID + ": 21 users, 1 disabled, migrated 10, remaining 11, out of scope 0",
+		"MIGRATE_ONLY custom:tenant=t1,t2: 73 users in scope, 13 out of scope (never counted as remaining)",
+		"Migrated: 40 (46.5% of the 2 old pools)   Remaining: 39",
+	} {
+		if !strings.Contains(text.stdout, line+"\n") {
+			t.Errorf("text lacks %q", line)
+		}
+	}
+}
+
+func TestStatusWithAGroupScopeSaysItCannotJudgeIt(t *testing.T) {
+	s := correctMerge()
+	s.fnEnv["MIGRATE_ONLY"] = "group:staff"
+	e := s.world(t)
+	r := e.run(t, "status", "--user-pool-id", twoNewID, "--output", "json")
+	var got struct {
+		Notes      []string `json:"notes"`
+		OutOfScope *int     `json:"outOfScope"`
+		Pools      []any    `json:"oldPools"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
+		t.Fatal(err)
+	}
+	if r.code != ExitOK || len(got.Notes) != 1 || !strings.HasPrefix(got.Notes[0], "MIGRATE_ONLY has a group: condition") ||
+		got.OutOfScope != nil || len(got.Pools) != 2 {
+		t.Errorf("exit %d, %+v; want a note, no scope figures, two pools", r.code, got)
 	}
 }

@@ -24,7 +24,7 @@ func newStatusCmd(a *app) *command {
 		summary:  "how far the migration is: users migrated, remaining, per day",
 		synopsis: "--user-pool-id ID [--function-arn ARN] [--output text|json] [flags]",
 		description: `
-Lists every user of the OLD pool, then of the NEW pool (ListUsers, pages of 60, at
+Lists every user of the OLD pool(s), then of the NEW pool (ListUsers, pages of 60, at
 most 29 requests per second under Cognito's quota of 30, throttled pages retried),
 and prints: the old pool's users by status and how many are disabled, the new pool's
 total, how many old users were migrated and how many remain (by status), and the
@@ -39,10 +39,21 @@ number of a pool that signs in with them, else the username, then each alias
 them with A-Z folded to a-z, as Cognito does. Users kept in memory: a few bytes per
 old user (hashes of their match keys), never their data.
 
+In a merge (OLD_2_USER_POOL_ID, ...) every old pool is listed, in order, and the
+old users of all of them make one set: a new user is migrated from whichever pool's
+user holds its match key. The old figures are the sums; oldPools gives each pool's.
+
+With MIGRATE_ONLY set, old users outside it are counted apart (outOfScope) and never
+as remaining; one a new user matches still counts as migrated. A group: condition
+cannot be judged from a listing: the figures then ignore the scope, and say so.
+
 --output json prints {"old":{"total","byStatus","disabled"},"new":{"total"},
-"migrated","remaining","remainingByStatus","perDay":[{"date","migrated"}]}.`,
+"migrated","remaining","remainingByStatus","perDay":[{"date","migrated"}]}, with
+"oldPools":[{"name","userPoolId","total","byStatus","disabled","migrated",
+"remaining","outOfScope"}] in a merge, "scope","inScope","outOfScope",
+"outOfScopeByStatus" under MIGRATE_ONLY, and "notes" when something is left out.`,
 		footer: `
-IAM: cognito-idp:DescribeUserPool and ListUsers on both pools,
+IAM: cognito-idp:DescribeUserPool and ListUsers on every pool,
 lambda:GetFunctionConfiguration on the function. ListUsers shares its quota with
 every other caller in the account and region: run status when nothing else lists.
 
@@ -65,6 +76,10 @@ Exit status: 0 done, 1 failed, 2 usage error.`,
 // statusResult is status's output: the figures, or the error alone.
 type statusResult struct {
 	*migrate.Report
+	// Scope is MIGRATE_ONLY, when set.
+	Scope string `json:"scope,omitempty"`
+	// Notes say what the figures could not take into account.
+	Notes []string     `json:"notes,omitempty"`
 	Error *errorResult `json:"error,omitempty"`
 	// Old and new pool ids, for the text output.
 	oldID, newID string
@@ -94,28 +109,56 @@ func runStatus(ctx context.Context, a *app, cmd string, opts *twoPoolOptions, no
 	if err != nil {
 		return nil, err
 	}
-	oldID := m.Settings.OldUserPoolID
-	p := migrate.NewProgress(matchRule(m.NewPool, m.Settings.Rules.LegacySub))
-	// The estimate only sizes memory: without it (no DescribeUserPool on
-	// the old pool) the table grows as it fills.
-	oldEstimate := 0
-	if oldPool, err := cognito.NewAdmin(m.Old).UserPool(ctx, oldID); err == nil {
-		oldEstimate = int(oldPool.EstimatedNumberOfUsers)
-		p.Reserve(oldEstimate)
+	rules := m.Settings.Rules
+	p := migrate.NewProgress(matchRule(m.NewPool, rules.LegacySub))
+	res := &statusResult{oldID: m.Settings.OldUserPoolID, newID: opts.PoolID}
+	scoped := len(rules.Scope.All) > 0
+	if scoped {
+		res.Scope = rules.Scope.String()
+		if rules.Scope.NeedsGroups() {
+			// ListUsers does not show groups, and a call per user to read
+			// them is more than a progress report should cost.
+			scoped = false
+			res.Notes = append(res.Notes, "MIGRATE_ONLY has a group: condition, which a user listing cannot judge: every old user counts, in scope or not")
+		} else {
+			p.CountScope()
+		}
 	}
-	newList, oldList := listers(m, opts)
+	// The estimates only size memory: without them (no DescribeUserPool on
+	// an old pool) the table grows as it fills.
+	estimates := make([]int, len(m.Olds))
+	for i, src := range m.Olds {
+		if desc, err := cognito.NewAdmin(src.API).UserPool(ctx, src.UserPoolID); err == nil {
+			estimates[i] = int(desc.EstimatedNumberOfUsers)
+		}
+	}
+	total := 0
+	for _, n := range estimates {
+		total += n
+	}
+	p.Reserve(total)
+	newList, oldLists := listers(m, opts)
 	bar := newProgressBar(a.stderr)
 	defer bar.done()
 
-	err = oldList.ListUsers(ctx, oldID, cognito.ListUsersOptions{OnPage: func(pg cognito.Page) {
-		bar.show("old pool "+oldID, pg.Total, oldEstimate)
-	}}, func(u types.UserType) error {
-		return p.AddOld(cognito.ListedUser(u))
-	})
-	if err != nil {
-		return nil, oldPoolHint(err, m)
+	for i, src := range m.Olds {
+		if err := p.BeginPool(src.Name, src.UserPoolID); err != nil {
+			return nil, err
+		}
+		err = oldLists[i].ListUsers(ctx, src.UserPoolID, cognito.ListUsersOptions{OnPage: func(pg cognito.Page) {
+			bar.show("old pool "+src.UserPoolID, pg.Total, estimates[i])
+		}}, func(u types.UserType) error {
+			lu := cognito.ListedUser(u)
+			if scoped {
+				lu.OutOfScope = !rules.InScope(migrate.User{Username: lu.Username, Enabled: lu.Enabled, Status: lu.Status, Attributes: lu.Attributes})
+			}
+			return p.AddOld(lu)
+		})
+		if err != nil {
+			return nil, poolHint(err, m, src)
+		}
+		bar.done()
 	}
-	bar.done()
 	newEstimate := int(m.NewPool.EstimatedNumberOfUsers)
 	err = newList.ListUsers(ctx, opts.PoolID, cognito.ListUsersOptions{OnPage: func(pg cognito.Page) {
 		bar.show("new pool "+opts.PoolID, pg.Total, newEstimate)
@@ -127,7 +170,8 @@ func runStatus(ctx context.Context, a *app, cmd string, opts *twoPoolOptions, no
 		return nil, err
 	}
 	r := p.Report(now)
-	return &statusResult{Report: &r, oldID: oldID, newID: opts.PoolID}, nil
+	res.Report = &r
+	return res, nil
 }
 
 func (r *statusResult) printText(w io.Writer) {
@@ -140,12 +184,31 @@ func (r *statusResult) printText(w io.Writer) {
 		}
 		return fmt.Sprintf("%.1f%%", 100*float64(n)/float64(of))
 	}
-	fmt.Fprintf(w, "Old pool %s: %d users, %d disabled\n", r.oldID, r.Old.Total, r.Old.Disabled)
+	of := "the old pool"
+	if len(r.Pools) > 0 {
+		of = fmt.Sprintf("the %d old pools", len(r.Pools))
+		fmt.Fprintf(w, "Old pools, all %d: %d users, %d disabled\n", len(r.Pools), r.Old.Total, r.Old.Disabled)
+	} else {
+		fmt.Fprintf(w, "Old pool %s: %d users, %d disabled\n", r.oldID, r.Old.Total, r.Old.Disabled)
+	}
 	for _, s := range r.Statuses() {
 		fmt.Fprintf(w, "  %-22s %9d   remaining %d\n", s, r.Old.ByStatus[s], r.RemainingByStatus[s])
 	}
+	for _, p := range r.Pools {
+		fmt.Fprintf(w, "  old pool %s %s: %d users, %d disabled, migrated %d, remaining %d", p.Name, p.UserPoolID, p.Total, p.Disabled, p.Migrated, p.Remaining)
+		if p.OutOfScope != nil {
+			fmt.Fprintf(w, ", out of scope %d", *p.OutOfScope)
+		}
+		fmt.Fprintln(w)
+	}
+	if r.OutOfScope != nil {
+		fmt.Fprintf(w, "MIGRATE_ONLY %s: %d users in scope, %d out of scope (never counted as remaining)\n", r.Scope, *r.InScope, *r.OutOfScope)
+	}
+	for _, n := range r.Notes {
+		fmt.Fprintf(w, "Note: %s\n", n)
+	}
 	fmt.Fprintf(w, "New pool %s: %d users\n", r.newID, r.New.Total)
-	fmt.Fprintf(w, "Migrated: %d (%s of the old pool)   Remaining: %d\n", r.Migrated, pct(r.Migrated, r.Old.Total), r.Remaining)
+	fmt.Fprintf(w, "Migrated: %d (%s of %s)   Remaining: %d\n", r.Migrated, pct(r.Migrated, r.Old.Total), of, r.Remaining)
 	fmt.Fprintf(w, "\nMigrations per day (UTC), last %d days:\n", len(r.PerDay))
 	top := 0
 	for _, d := range r.PerDay {
