@@ -55,10 +55,16 @@ The attribute values printed are the user's own data (email, phone number, ...):
 treat the output as personal data. No secret (client secret, password, token) is
 ever printed. A user the old pool does not know is declined (user_not_found); with
 PreventUserExistenceErrors on the old app client the function logs bad_credentials
-for such a user instead.`,
+for such a user instead.
+
+In a merge (OLD_2_USER_POOL_ID, ...) the function's own merge decides: "pools" says
+which old pools the routes (OLD_ROUTE, OLD_2_ROUTE, ...) ask for NAME and what each
+has, and each case names the pool that decided ("oldPool"); a name two asked pools
+hold is declined (ambiguous_user).`,
 		footer: `
 IAM: cognito-idp:DescribeUserPool on the new pool, lambda:GetFunctionConfiguration on
-the function, cognito-idp:AdminGetUser and DescribeUserPool on the old pool.
+the function, cognito-idp:AdminGetUser and DescribeUserPool on each old pool (and
+AdminListGroupsForUser when MIGRATE_ONLY has a group: condition).
 
 Exit status: 0 explained, 1 failed, 2 usage error.`,
 		flags: fs,
@@ -92,10 +98,28 @@ type explainResult struct {
 	MFA         []string `json:"mfa,omitempty"`
 	MFAPolicy   string   `json:"mfaPolicy"`
 	// OldPoolMFA is the old pool's MfaConfiguration, "" when unread.
-	OldPoolMFA string        `json:"oldPoolMfa,omitempty"`
-	Notes      []string      `json:"notes,omitempty"`
-	Cases      []explainCase `json:"cases"`
-	Error      *errorResult  `json:"error,omitempty"`
+	OldPoolMFA string `json:"oldPoolMfa,omitempty"`
+	// Pools, in a merge, are each old pool's record of the user and
+	// whether the function asks it (its route, or no route owns the name).
+	Pools []explainPool `json:"pools,omitempty"`
+	Notes []string      `json:"notes,omitempty"`
+	Cases []explainCase `json:"cases"`
+	Error *errorResult  `json:"error,omitempty"`
+}
+
+// explainPool is one old pool of a merge, for the user typed.
+type explainPool struct {
+	Name       string `json:"name"`
+	UserPoolID string `json:"userPoolId"`
+	Route      string `json:"route,omitempty"`
+	Asked      bool   `json:"asked"`
+	// Found ... are the pool's AdminGetUser record, read for asked pools only.
+	Found       bool     `json:"found"`
+	OldUsername string   `json:"oldUsername,omitempty"`
+	OldStatus   string   `json:"oldStatus,omitempty"`
+	Enabled     bool     `json:"enabled"`
+	MFA         []string `json:"mfa,omitempty"`
+	OldPoolMFA  string   `json:"oldPoolMfa,omitempty"`
 }
 
 // explainCase is the trigger's answer in one situation.
@@ -107,9 +131,11 @@ type explainCase struct {
 	// Challenge is what the old pool is expected to answer the right
 	// password with ("" for tokens).
 	Challenge string `json:"challenge,omitempty"`
-	Migrate   bool   `json:"migrate"`
-	Reason    string `json:"reason"`
-	Detail    string `json:"detail,omitempty"`
+	// OldPool, in a merge, is the old pool that decided ("1", "2"...).
+	OldPool string `json:"oldPool,omitempty"`
+	Migrate bool   `json:"migrate"`
+	Reason  string `json:"reason"`
+	Detail  string `json:"detail,omitempty"`
 	// Username is the response's "username", "" when it is left out (the
 	// typed name becomes the username).
 	Username     string            `json:"username,omitempty"`
@@ -132,7 +158,28 @@ func (r *explainResult) printText(w io.Writer) {
 	if r.Error != nil {
 		return
 	}
-	if r.Found {
+	if len(r.Pools) > 0 {
+		fmt.Fprintf(w, "%q in the %d old pools of the merge; MFA_POLICY=%s\n", r.Username, len(r.Pools), r.MFAPolicy)
+		for _, p := range r.Pools {
+			fmt.Fprintf(w, "  old pool %s (%s): ", p.Name, p.UserPoolID)
+			switch {
+			case !p.Asked:
+				fmt.Fprintf(w, "not asked (another pool's route owns the name)\n")
+			case !p.Found:
+				fmt.Fprintf(w, "no such user\n")
+			default:
+				mfa := "none"
+				if len(p.MFA) > 0 {
+					mfa = strings.Join(p.MFA, ", ")
+				}
+				fmt.Fprintf(w, "user %q, %s, enabled %v, MFA %s", p.OldUsername, p.OldStatus, p.Enabled, mfa)
+				if p.OldPoolMFA != "" {
+					fmt.Fprintf(w, "; the pool's MFA: %s", p.OldPoolMFA)
+				}
+				fmt.Fprintln(w)
+			}
+		}
+	} else if r.Found {
 		mfa := "none"
 		if len(r.MFA) > 0 {
 			mfa = strings.Join(r.MFA, ", ")
@@ -162,10 +209,16 @@ func (r *explainResult) printText(w io.Writer) {
 			if c.Detail != "" {
 				fmt.Fprintf(w, " (%s)", c.Detail)
 			}
+			if c.OldPool != "" {
+				fmt.Fprintf(w, ", decided by old pool %s", c.OldPool)
+			}
 			fmt.Fprintln(w)
 			continue
 		}
 		fmt.Fprintf(w, "  MIGRATE")
+		if c.OldPool != "" {
+			fmt.Fprintf(w, " from old pool %s", c.OldPool)
+		}
 		if c.Detail != "" {
 			fmt.Fprintf(w, " (%s)", c.Detail)
 		}
@@ -219,46 +272,141 @@ func runExplain(ctx context.Context, a *app, cmd string, opts *explainOptions) (
 	if err != nil {
 		return nil, err
 	}
-	oldPool := cognito.NewOldPool(m.Old, m.Settings.OldUserPoolID, m.Settings.OldClientID, "")
 	res := &explainResult{Username: opts.Username, MFAPolicy: string(m.Settings.Rules.MFA), Cases: []explainCase{}}
 	if res.MFAPolicy == "" {
 		res.MFAPolicy = string(migrate.MFADeny)
 	}
-	u, err := oldPool.GetUser(ctx, opts.Username)
+	req := migrate.Request{NewPoolID: opts.PoolID, Username: opts.Username}
+	if len(m.Olds) > 1 {
+		return explainMerge(ctx, m, res, req)
+	}
+	pool, err := predict(ctx, m, m.Olds[0], opts.Username)
+	if err != nil {
+		return nil, err
+	}
+	if u := pool.user; u != nil {
+		res.Found, res.OldUsername, res.OldStatus, res.Enabled, res.MFA = true, u.Username, u.Status, u.Enabled, u.MFA
+	}
+	res.OldPoolMFA = pool.mfa
+	if pool.mfaErr != nil {
+		res.Notes = append(res.Notes, "the old pool's MFA setting could not be read ("+explain(pool.mfaErr)+"): the challenge is predicted from the user's MFA alone")
+	}
+	mig := migrate.New(pool, cognito.NewNewPool(m.New), m.Settings.Rules, migrate.WithLookup(m.Settings.Lookup))
+	return explainCases(ctx, res, mig, m.Settings.Rules, req, func(migrate.Decision) *predictedPool { return pool })
+}
+
+// predict reads the old pool src's record of the typed name and its MFA
+// setting, for a predictedPool.
+func predict(ctx context.Context, m *migration, src oldSource, typed string) (*predictedPool, error) {
+	real := cognito.NewOldPool(src.API, src.UserPoolID, src.ClientID, "")
+	if m.Settings.Rules.Scope.NeedsGroups() {
+		real.WithGroups() // MIGRATE_ONLY's group conditions, as the function reads them
+	}
+	pool := &predictedPool{real: real}
+	u, err := real.GetUser(ctx, typed)
 	switch {
 	case errors.Is(err, migrate.ErrUserNotFound):
 	case err != nil:
-		return nil, oldPoolHint(err, m)
+		return nil, poolHint(err, m, src)
 	default:
-		res.Found, res.OldUsername, res.OldStatus, res.Enabled, res.MFA = true, u.Username, u.Status, u.Enabled, u.MFA
-	}
-	pool := &predictedPool{real: oldPool}
-	if res.Found {
 		pool.user = &u
 	}
 	// The old pool's MFA setting decides whether a second factor is asked
 	// for: none when OFF, set-up for a user without one when ON.
-	if desc, err := cognito.NewAdmin(m.Old).UserPool(ctx, m.Settings.OldUserPoolID); err == nil {
+	if desc, err := cognito.NewAdmin(src.API).UserPool(ctx, src.UserPoolID); err == nil {
 		pool.mfa = string(desc.MfaConfiguration)
-		res.OldPoolMFA = pool.mfa
 	} else {
-		res.Notes = append(res.Notes, "the old pool's MFA setting could not be read ("+explain(err)+"): the challenge is predicted from the user's MFA alone")
+		pool.mfaErr = err
 	}
-	mig := migrate.New(pool, cognito.NewNewPool(m.New), m.Settings.Rules, migrate.WithLookup(m.Settings.Lookup))
-	req := migrate.Request{NewPoolID: opts.PoolID, Username: opts.Username}
+	return pool, nil
+}
 
+// explainMerge explains a merge of several old pools with migrate.Merge,
+// as the function decides: the pools its routing asks, each predicted.
+func explainMerge(ctx context.Context, m *migration, res *explainResult, req migrate.Request) (*explainResult, error) {
+	rules := m.Settings.Rules
+	newPool := cognito.NewNewPool(m.New)
+	routes := make([]migrate.Source, len(m.Olds))
+	for i, src := range m.Olds {
+		routes[i] = migrate.Source{Name: src.Name, Route: src.Route}
+	}
+	asked := map[string]bool{}
+	for _, s := range migrate.NewMerge(routes...).Asked(req.Username) {
+		asked[s.Name] = true
+	}
+	pools := map[string]*predictedPool{}
+	sources := make([]migrate.Source, len(m.Olds))
+	var owners []*predictedPool
+	var ownerNames []string
+	for i, src := range m.Olds {
+		ep := explainPool{Name: src.Name, UserPoolID: src.UserPoolID, Route: src.Route.String(), Asked: asked[src.Name]}
+		pool := &predictedPool{real: cognito.NewOldPool(src.API, src.UserPoolID, src.ClientID, "")}
+		if ep.Asked {
+			var err error
+			if pool, err = predict(ctx, m, src, req.Username); err != nil {
+				return nil, err
+			}
+			if u := pool.user; u != nil {
+				ep.Found, ep.OldUsername, ep.OldStatus, ep.Enabled, ep.MFA = true, u.Username, u.Status, u.Enabled, u.MFA
+				owners, ownerNames = append(owners, pool), append(ownerNames, src.Name)
+			}
+			ep.OldPoolMFA = pool.mfa
+			if pool.mfaErr != nil {
+				res.Notes = append(res.Notes, fmt.Sprintf("old pool %s's MFA setting could not be read (%s): the challenge is predicted from the user's MFA alone", src.Name, explain(pool.mfaErr)))
+			}
+		}
+		res.Pools = append(res.Pools, ep)
+		pools[src.Name] = pool
+		shared := migrate.SharedLookups(pool)
+		sources[i] = migrate.Source{Name: src.Name, Pool: shared, Route: src.Route,
+			Migrator: migrate.New(shared, newPool, rules, migrate.WithLookup(m.Settings.Lookup))}
+	}
+	if len(asked) < len(m.Olds) {
+		res.Notes = append(res.Notes, fmt.Sprintf("a route owns the name: only old pool(s) %s are asked", strings.Join(slices.Sorted(maps.Keys(asked)), ", ")))
+	} else {
+		res.Notes = append(res.Notes, "no route owns the name: every old pool is asked, at the same time")
+	}
+	if len(owners) > 0 {
+		u := owners[0].user
+		res.Found, res.OldUsername, res.OldStatus, res.Enabled, res.MFA = true, u.Username, u.Status, u.Enabled, u.MFA
+		res.OldPoolMFA = owners[0].mfa
+	}
+	if len(owners) > 1 {
+		res.Notes = append(res.Notes, fmt.Sprintf("old pools %s each have a user by this name: two people own it, and neither is given it (%s)", strings.Join(ownerNames, ", "), migrate.AmbiguousUser))
+	}
+	poolOf := func(d migrate.Decision) *predictedPool {
+		if d.OldPool != "" {
+			return pools[d.OldPool]
+		}
+		if len(owners) == 1 {
+			return owners[0]
+		}
+		return nil
+	}
+	return explainCases(ctx, res, migrate.NewMerge(sources...), rules, req, poolOf)
+}
+
+// decider is what explain asks: a Migrator, or a Merge of several.
+type decider interface {
+	Authenticate(context.Context, migrate.Request) (migrate.Decision, error)
+	ForgotPassword(context.Context, migrate.Request) (migrate.Decision, error)
+}
+
+// explainCases adds the cases to res; poolOf says which predicted pool
+// answered a decision (for the challenge it predicts), nil for none.
+func explainCases(ctx context.Context, res *explainResult, mig decider, rules migrate.Rules, req migrate.Request, poolOf func(migrate.Decision) *predictedPool) (*explainResult, error) {
 	signIn := func(name, password string) (explainCase, error) {
 		req := req
 		req.Password = password
 		d, err := mig.Authenticate(ctx, req)
-		return explained(name, migrate.SourceAuthentication, pool.challenge(), d, err)
+		return explained(name, migrate.SourceAuthentication, poolOf(d).challenge(), d, err)
 	}
 	c, err := signIn("sign-in", strongPassword)
 	if err != nil {
 		return nil, err
 	}
 	res.Cases = append(res.Cases, c)
-	if m.Settings.Rules.EnforcePasswordPolicy && c.Migrate && c.FinalStatus == string(migrate.FinalConfirmed) {
+	if rules.EnforcePasswordPolicy && c.Migrate && c.FinalStatus == string(migrate.FinalConfirmed) {
 		c, err := signIn("sign-in, weak password", weakPassword)
 		if err != nil {
 			return nil, err
@@ -286,7 +434,7 @@ func explained(name, source, challenge string, d migrate.Decision, err error) (e
 	case err != nil:
 		return c, err
 	}
-	c.Migrate, c.Reason, c.Detail = d.Migrate, string(d.Reason), d.Detail
+	c.Migrate, c.Reason, c.Detail, c.OldPool = d.Migrate, string(d.Reason), d.Detail, d.OldPool
 	if !d.Migrate {
 		return c, nil
 	}
@@ -302,8 +450,9 @@ type predictedPool struct {
 	real *cognito.OldPool
 	user *migrate.User // nil: no such user
 	// mfa is the old pool's MfaConfiguration (OFF, ON, OPTIONAL), "" when
-	// unknown.
-	mfa string
+	// unknown (mfaErr says why).
+	mfa    string
+	mfaErr error
 }
 
 func (p *predictedPool) GetUser(ctx context.Context, username string) (migrate.User, error) {
@@ -330,6 +479,9 @@ func (p *predictedPool) SignIn(context.Context, string, string) (migrate.SignIn,
 // second factor is asked for it, one with several chooses, and one without
 // must set one up when MFA is required (ON).
 func (p *predictedPool) challenge() string {
+	if p == nil {
+		return ""
+	}
 	u := p.user
 	switch {
 	case u == nil || !u.Enabled:

@@ -225,3 +225,117 @@ func TestStatusWithAGroupScopeSaysItCannotJudgeIt(t *testing.T) {
 		t.Errorf("exit %d, %+v; want a note, no scope figures, two pools", r.code, got)
 	}
 }
+
+// explainMergeRun runs explain --output json on a merge and decodes it.
+func explainMergeRun(t *testing.T, e *env, name string) (explainResult, runResult) {
+	t.Helper()
+	r := e.run(t, "explain", "--user-pool-id", twoNewID, "--output", "json", "--username", name)
+	var out explainResult
+	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
+		t.Fatalf("explain --output json: %v\n%s", err, r.stdout)
+	}
+	for _, op := range r.cognitoOps {
+		if op == "AdminInitiateAuth" || strings.HasPrefix(op, "AdminCreate") || strings.HasPrefix(op, "AdminUpdate") {
+			t.Errorf("explain called %s", op)
+		}
+	}
+	return out, r
+}
+
+// askedPools lists the pools AdminGetUser was called on, once each.
+func askedPools(e *env, from int) []string {
+	var out []string
+	for _, c := range e.cognito.Calls()[from:] {
+		if id, _ := c.Input["UserPoolId"].(string); c.Operation == "AdminGetUser" && !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+func TestExplainOverTwoOldPools(t *testing.T) {
+	s := correctMerge()
+	delete(s.fnEnv, "LEGACY_SUB_ATTRIBUTE")
+	// bob has a namesake in the second pool.
+	s.oldUsers2 = append(s.oldUsers2, cognitotest.User{Username: "bob", Enabled: true, Attributes: map[string]string{"sub": "old-sub-bob2"}})
+	s.fnEnv["OLD_2_ROUTE"] = "email@globex.com"
+	e := s.world(t)
+	type caseView struct{ Case, Reason, OldPool string }
+	cases := func(out explainResult) []caseView {
+		var v []caseView
+		for _, c := range out.Cases {
+			v = append(v, caseView{c.Case, c.Reason, c.OldPool})
+		}
+		return v
+	}
+	tests := []struct {
+		typed     string
+		asked     []string // pools looked up
+		found     []bool   // per pool
+		wantCases []caseView
+		note      string
+	}{
+		{"cleo", []string{twoOldID, mergeOldID}, []bool{false, true},
+			[]caseView{{"sign-in", "migrated", "2"}, {"forgot-password", "migrated", "2"}}, "no route owns the name"},
+		{"ann", []string{twoOldID, mergeOldID}, []bool{true, false},
+			[]caseView{{"sign-in", "migrated", "1"}, {"forgot-password", "migrated", "1"}}, "no route owns the name"},
+		{"bob", []string{twoOldID, mergeOldID}, []bool{true, true},
+			[]caseView{{"sign-in", "ambiguous_user", ""}, {"forgot-password", "ambiguous_user", ""}}, "two people own it"},
+		// The route sends globex addresses to the second pool alone.
+		{"cleo@globex.com", []string{mergeOldID}, []bool{false, true},
+			[]caseView{{"sign-in", "migrated", "2"}, {"forgot-password", "migrated", "2"}}, "only old pool(s) 2 are asked"},
+		{"nobody", []string{twoOldID, mergeOldID}, []bool{false, false},
+			[]caseView{{"sign-in", "user_not_found", ""}, {"forgot-password", "user_not_found", ""}}, "no route owns the name"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.typed, func(t *testing.T) {
+			from := len(e.cognito.Calls())
+			out, r := explainMergeRun(t, e, tt.typed)
+			if r.code != ExitOK {
+				t.Fatalf("exit %d", r.code)
+			}
+			if got := askedPools(e, from); !slices.Equal(got, tt.asked) {
+				t.Errorf("AdminGetUser on %v, want %v", got, tt.asked)
+			}
+			if len(out.Pools) != 2 {
+				t.Fatalf("pools = %+v, want 2", out.Pools)
+			}
+			for i, p := range out.Pools {
+				if p.Found != tt.found[i] || p.Asked != slices.Contains(tt.asked, p.UserPoolID) {
+					t.Errorf("pool %s: found %v asked %v, want found %v", p.Name, p.Found, p.Asked, tt.found[i])
+				}
+			}
+			if diff := cmp.Diff(tt.wantCases, cases(out)); diff != "" {
+				t.Errorf("cases (-want +got):\n%s", diff)
+			}
+			if !strings.Contains(strings.Join(out.Notes, "\n"), tt.note) {
+				t.Errorf("notes %q lack %q", out.Notes, tt.note)
+			}
+		})
+	}
+	text := e.run(t, "explain", "--user-pool-id", twoNewID, "--username", "cleo@globex.com")
+	for _, line := range []string{
+		`  old pool 1 (` + twoOldID + `): not asked (another pool's route owns the name)`,
+		`  old pool 2 (` + mergeOldID + `): user "cleo", CONFIRMED, enabled true, MFA none; the pool's MFA: OFF`,
+		`  MIGRATE from old pool 2`,
+	} {
+		if !strings.Contains(text.stdout, line+"\n") {
+			t.Errorf("text lacks %q", line)
+		}
+	}
+}
+
+// A MIGRATE_ONLY group condition needs the user's old-pool groups, which
+// explain reads as the function does.
+func TestExplainJudgesAGroupScopeWithTheUsersGroups(t *testing.T) {
+	s := correctSetup()
+	s.fnEnv["MIGRATE_ONLY"] = "group:staff"
+	e := s.world(t)
+	e.cognito.PutGroup(twoOldID, cognitotest.GroupSpec{Name: "staff", Members: []string{"bob"}})
+	for name, want := range map[string]string{"bob": "migrated", "ann": "out_of_scope"} {
+		out, r := explainMergeRun(t, e, name)
+		if r.code != ExitOK || len(out.Cases) == 0 || out.Cases[0].Reason != want {
+			t.Errorf("explain %s: exit %d, cases %+v; want sign-in %s", name, r.code, out.Cases, want)
+		}
+	}
+}

@@ -137,6 +137,10 @@ func NewMerge(sources ...Source) *Merge {
 // Sources lists the merge's old pools, in order.
 func (m *Merge) Sources() []Source { return slices.Clone(m.sources) }
 
+// Asked lists the sources a typed name is asked of: those whose route owns
+// it, else every source. `cognito-migrate explain` shows it.
+func (m *Merge) Asked(typed string) []Source { return m.asked(typed) }
+
 // asked are the sources for a typed name.
 func (m *Merge) asked(typed string) []Source {
 	var routed []Source
