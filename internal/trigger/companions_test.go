@@ -228,18 +228,18 @@ func TestPreTokenRefusesAForgedCarrier(t *testing.T) {
 	for _, tt := range []struct {
 		name  string
 		event string
-		pool  groupPool
+		pool  *groupPool
 		why   string // "" for a fault
 	}{
-		{"groups written after the creation", v1, groupPool{age: 30 * time.Second, modified: 20 * time.Second}, "modified 20s after"},
-		{"groups written by an old user", v1, groupPool{age: 72 * time.Hour, modified: 71 * time.Hour}, "modified"},
-		{"listFrom written by an old user", listFrom, groupPool{age: 72 * time.Hour, modified: 71 * time.Hour}, "modified"},
-		{"on a user created long ago", listFrom, groupPool{age: time.Hour}, "created 1h0m0s ago"},
-		{"the user's times cannot be read", v1, groupPool{timesErr: &migrate.Fault{Kind: migrate.FaultThrottled, Err: errors.New("rate exceeded")}}, ""},
+		{"groups written after the creation", v1, &groupPool{age: 30 * time.Second, modified: 20 * time.Second}, "modified 20s after"},
+		{"groups written by an old user", v1, &groupPool{age: 72 * time.Hour, modified: 71 * time.Hour}, "modified"},
+		{"listFrom written by an old user", listFrom, &groupPool{age: 72 * time.Hour, modified: 71 * time.Hour}, "modified"},
+		{"on a user created long ago", listFrom, &groupPool{age: time.Hour}, "created 1h0m0s ago"},
+		{"the user's times cannot be read", v1, &groupPool{timesErr: &migrate.Fault{Kind: migrate.FaultThrottled, Err: errors.New("rate exceeded")}}, ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			var out bytes.Buffer
-			pool := &tt.pool
+			pool := tt.pool
 			emf := metrics.NewEMF(&out)
 			log := slog.New(slog.NewJSONHandler(&out, nil))
 			pt := trigger.NewPreToken(migrate.NewGroupApplier(pool, noOldGroups{}, "custom:legacy_groups", false), log, emf)
