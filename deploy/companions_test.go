@@ -40,6 +40,8 @@ func enabledCalls(params map[string]string) companionCalls {
 	groups := params["LegacyGroupsAttribute"] != "" || params["LegacyGroups"] == "true"
 	if groups {
 		add(groupCalls)
+	} else if params["MigrateOnly"] != "" {
+		add(companionCalls{old: []string{groupRead}})
 	}
 	if groups && params["CreateMissingGroups"] == "true" {
 		add(createCalls)

@@ -140,7 +140,7 @@ func TestChecksCatchBrokenTemplates(t *testing.T) {
 // policy checks fail until the templates grant it.
 func TestPolicyChecksFollowTheCode(t *testing.T) {
 	more := codeCalls{
-		oldPool: append(slices.Clone(calls.oldPool), "cognito-idp:AdminListGroupsForUser"),
+		oldPool: append(slices.Clone(calls.oldPool), "cognito-idp:ListUsers"),
 		newPool: append(slices.Clone(calls.newPool), "cognito-idp:DescribeUserPoolClient"),
 	}
 	for file, c := range map[string]check{newAccountFile: checkFunctionPolicy(more), oldAccountFile: checkOldAccountRole(more)} {

@@ -5,12 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"weak"
 )
 
 // A user's groups (AdminListGroupsForUser, paginated at most 60 a page),
@@ -22,17 +19,14 @@ import (
 // mu, like admin_ops.go's.
 // https://docs.aws.amazon.com/cognito/latest/developerguide/user-pool-lambda-pre-token-generation.html
 
-func init() {
-	operations["AdminListGroupsForUser"] = (*Fake).adminListGroupsForUser
-	operations["AdminDeleteUserAttributes"] = (*Fake).adminDeleteUserAttributes
-	initiate := operations["AdminInitiateAuth"]
-	operations["AdminInitiateAuth"] = func(f *Fake, body []byte) (any, *apiError) {
-		out, err := initiate(f, body)
-		if err != nil {
-			return out, err
-		}
-		return f.generateTokens(body, out)
+// signIn is AdminInitiateAuth with the pool's pre token generation
+// trigger, when one is set, applied to the tokens.
+func (f *Fake) signIn(body []byte) (any, *apiError) {
+	out, err := f.adminInitiateAuth(body)
+	if err != nil {
+		return out, err
 	}
+	return f.generateTokens(body, out)
 }
 
 // GroupSpec is a group of a fake pool, for PutGroup and GroupSpecOf.
@@ -54,18 +48,11 @@ type tokenTriggers struct {
 	version map[string]string
 }
 
-var tokenTriggerStates sync.Map // weak.Pointer[Fake] -> *tokenTriggers
-
 func (f *Fake) tokenTriggers() *tokenTriggers {
-	key := weak.Make(f)
-	if s, ok := tokenTriggerStates.Load(key); ok {
-		return s.(*tokenTriggers)
-	}
-	s, loaded := tokenTriggerStates.LoadOrStore(key, &tokenTriggers{fn: map[string]PreTokenGeneration{}, version: map[string]string{}})
-	if !loaded {
-		runtime.AddCleanup(f, func(k weak.Pointer[Fake]) { tokenTriggerStates.Delete(k) }, key)
-	}
-	return s.(*tokenTriggers)
+	f.tokensOnce.Do(func() {
+		f.tokens = tokenTriggers{fn: map[string]PreTokenGeneration{}, version: map[string]string{}}
+	})
+	return &f.tokens
 }
 
 // PutGroup adds a group, with its description, precedence and members, to a

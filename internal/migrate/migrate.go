@@ -57,6 +57,9 @@ type User struct {
 	// MFA lists the second factors the user has set up ("SMS_MFA",
 	// "SOFTWARE_TOKEN_MFA", "EMAIL_OTP").
 	MFA []string
+	// Groups are the user's old-pool groups, read only when something
+	// needs them (a group condition in MIGRATE_ONLY); nil otherwise.
+	Groups []string
 }
 
 // OldPool is the old user pool, as the decision needs it.
@@ -121,6 +124,9 @@ type Decision struct {
 	Detail string
 	// Username is the old user's real username.
 	Username string
+	// OldPool names the old pool that decided, in a merge ("1", "2", ...);
+	// empty with a single old pool.
+	OldPool string
 	// ResponseUsername is the "username" to send Cognito; empty leaves it
 	// out, so the name the user typed becomes their username.
 	ResponseUsername string

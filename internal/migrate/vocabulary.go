@@ -80,7 +80,7 @@ func Reasons() []Reason {
 	return []Reason{
 		Migrated, BadCredentials, UserNotFound, UserDisabled, UserNotConfirmed, PasswordResetNeeded,
 		UnsupportedStatus, ChallengeRequired, NoVerifiedContact, EmptyInput, SignInNameNotUsable,
-		UsernameCaseMismatch, AliasCaseMismatch, UsernameIsEmail, MFARequired,
+		UsernameCaseMismatch, AliasCaseMismatch, UsernameIsEmail, MFARequired, OutOfScope, AmbiguousUser,
 	}
 }
 
