@@ -318,8 +318,11 @@ func (cfg PoolConfig) signInAs(u User, typed string, attrs map[string]string) (s
 
 	if len(cfg.UsernameAttributes) > 0 {
 		// Email or phone as username: Cognito names the user itself; the
-		// typed value must be the attribute it signs in with.
-		if !slices.Contains(cfg.UsernameAttributes, kind) {
+		// typed value must be the attribute it signs in with. An old
+		// username that is also the user's email (people often chose their
+		// address as username) counts as that email.
+		kind, exact = typedAttribute(u, typed, cfg.UsernameAttributes)
+		if kind == "" {
 			return "", SignInNameNotUsable
 		}
 		if !exact && cfg.CaseSensitive {
@@ -389,6 +392,22 @@ func typedKind(u User, typed string) (kind string, exact bool) {
 	}
 	for _, attr := range aliases {
 		// Phone numbers have no case.
+		if v := u.Attributes[attr]; v != "" && attr != "phone_number" && asciiEqualFold(v, typed) {
+			return attr, false
+		}
+	}
+	return "", false
+}
+
+// typedAttribute is typedKind limited to the attributes attrs: which of
+// them holds what the user typed ("" for none), and whether exactly.
+func typedAttribute(u User, typed string, attrs []string) (kind string, exact bool) {
+	for _, attr := range attrs {
+		if v := u.Attributes[attr]; v != "" && v == typed {
+			return attr, true
+		}
+	}
+	for _, attr := range attrs {
 		if v := u.Attributes[attr]; v != "" && attr != "phone_number" && asciiEqualFold(v, typed) {
 			return attr, false
 		}
