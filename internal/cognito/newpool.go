@@ -33,6 +33,12 @@ const ConfigTTL = 10 * time.Minute
 // fail sign-ins that the cached copy can decide.
 const MaxStale = time.Hour
 
+// StaleWait is how long a caller that holds a servable stale copy waits
+// for the refresh before it is served that copy: a refresh that hangs until
+// DescribeTimeout must not hold every sign-in for its whole budget (the
+// decision gives up when its deadline passes, so it would fail them).
+const StaleWait = 300 * time.Millisecond
+
 // DescribeTimeout bounds one DescribeUserPool call. The call is shared by
 // every invocation that needs the description at that moment, so it runs
 // under its own deadline rather than the first caller's.
@@ -83,8 +89,9 @@ var _ migrate.NewPool = (*NewPool)(nil)
 
 // Config returns the configuration of pool poolID, from the cache when it
 // is younger than ConfigTTL. Otherwise it reads it again (one call shared by
-// all concurrent callers); if that fails, a cached copy younger than
-// ConfigTTL+MaxStale is returned instead of the error.
+// all concurrent callers); if that fails, or has not answered within
+// StaleWait, a cached copy younger than ConfigTTL+MaxStale is returned
+// instead of the error.
 func (p *NewPool) Config(ctx context.Context, poolID string) (migrate.PoolConfig, error) {
 	p.mu.Lock()
 	c, cached := p.cache[poolID]
@@ -100,7 +107,17 @@ func (p *NewPool) Config(ctx context.Context, poolID string) (migrate.PoolConfig
 	}
 	p.mu.Unlock()
 
+	var stale <-chan time.Time
+	if cached && p.now().Sub(c.fetched) < ConfigTTL+MaxStale {
+		t := time.NewTimer(StaleWait)
+		defer t.Stop()
+		stale = t.C
+	}
 	select {
+	case <-stale:
+		// The refresh goes on in the background and updates the cache
+		// (or logs its failure) when it ends.
+		return c.cfg, nil
 	case <-f.done:
 		if f.err == nil {
 			return f.cfg, nil
