@@ -62,3 +62,48 @@ func TestEmailUsernameIntoEmailAsUsernamePool(t *testing.T) {
 		})
 	}
 }
+
+// A verified flag vouches for one address. When ATTRIBUTE_MAP (or
+// LEGACY_SUB_ATTRIBUTE) puts another value into email or phone_number, the
+// old flag does not describe it: sending it would have the new pool send
+// reset codes to an address nobody proved, and forgot password would move
+// a user whose only "verified" contact was never verified.
+func TestVerifiedFlagDoesNotFollowARenamedAddress(t *testing.T) {
+	cfg := migrate.PoolConfig{Attributes: schema("custom:work_email", "custom:mobile"), CaseSensitive: true}
+	user := confirmedUser(map[string]string{
+		"email": "alice@example.com", "email_verified": "true", "custom:work_email": "alice@work.example",
+		"phone_number": "+15550100", "phone_number_verified": "true", "custom:mobile": "+15550199",
+	})
+	rules := migrate.Rules{Rename: map[string]string{"custom:work_email": "email", "custom:mobile": "phone_number"}}
+	m := migrate.New(&fakePool{user: user}, fakeNewPool{cfg: &cfg}, rules)
+
+	got, err := m.Authenticate(context.Background(), migrate.Request{NewPoolID: "p", Username: "alice", Password: "pw"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := migrate.Decision{Migrate: true, Reason: migrate.Migrated, Username: "alice", ResponseUsername: "alice",
+		FinalStatus: migrate.FinalConfirmed,
+		Attributes:  map[string]string{"email": "alice@work.example", "phone_number": "+15550199"},
+		Dropped:     []string{"email_verified", "phone_number_verified"},
+		Overwritten: []string{"email", "phone_number"}}
+	if diff := cmp.Diff(want, got, ignoreNameKnown); diff != "" {
+		t.Errorf("Authenticate mismatch (-want +got):\n%s", diff)
+	}
+
+	got, err = m.ForgotPassword(context.Background(), migrate.Request{NewPoolID: "p", Username: "alice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Migrate || got.Reason != migrate.NoVerifiedContact {
+		t.Errorf("ForgotPassword = migrate %v, reason %q; want declined %q: no address it would send the code to was verified",
+			got.Migrate, got.Reason, migrate.NoVerifiedContact)
+	}
+
+	// The same value renamed in is still the verified address.
+	same := confirmedUser(map[string]string{"email": "alice@example.com", "email_verified": "true", "custom:work_email": "alice@example.com"})
+	m = migrate.New(&fakePool{user: same}, fakeNewPool{cfg: &cfg}, migrate.Rules{Rename: map[string]string{"custom:work_email": "email"}})
+	got, err = m.ForgotPassword(context.Background(), migrate.Request{NewPoolID: "p", Username: "alice"})
+	if err != nil || !got.Migrate || got.Attributes["email_verified"] != "true" {
+		t.Errorf("ForgotPassword with the same address renamed in = %+v, %v; want migrated with email_verified", got, err)
+	}
+}
