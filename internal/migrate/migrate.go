@@ -132,7 +132,7 @@ type Decision struct {
 	// EnableSMSMFA asks the new pool to turn on SMS MFA for the user.
 	EnableSMSMFA bool
 	// Dropped names old attributes the new pool's schema does not have (and
-	// *_verified flags without their attribute); Invalid names attributes
+	// *_verified flags without their own address); Invalid names attributes
 	// whose values the schema refuses; Overwritten names attributes whose own
 	// value gave way to a renamed one; Missing names the new pool's required
 	// attributes the user lacks. All are names only, for the log.

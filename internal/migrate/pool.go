@@ -208,7 +208,8 @@ type Shape struct {
 	Username   string
 	Attributes map[string]string
 	// Dropped names old attributes not copied because the new pool lacks
-	// them, and *_verified flags whose attribute is not sent; Invalid names
+	// them, and *_verified flags whose attribute is not sent or holds
+	// another address than the flag was set for; Invalid names
 	// attributes whose values the new pool's schema refuses (length, type,
 	// developer-only); Overwritten names attributes whose own value gave way
 	// to an ATTRIBUTE_MAP or LEGACY_SUB_ATTRIBUTE value; Missing names the new
@@ -295,6 +296,20 @@ func (r Rules) Shape(cfg PoolConfig, u User, typed string) (Shape, Reason, error
 		return Shape{}, reason, nil
 	}
 	s.Username = username
+	// Nor with another address than the one it was set for: a value that
+	// ATTRIBUTE_MAP or LEGACY_SUB_ATTRIBUTE put there was never verified
+	// (unless TRUST_EMAIL says to trust any email).
+	for _, contact := range []string{"email", "phone_number"} {
+		flag := contact + "_verified"
+		if _, ok := attrs[flag]; !ok || (contact == "email" && r.TrustEmail) {
+			continue
+		}
+		if old := u.Attributes[contact]; attrs[contact] != old && (contact == "phone_number" || !asciiEqualFold(attrs[contact], old)) {
+			s.Dropped = append(s.Dropped, flag)
+			delete(attrs, flag)
+			slices.Sort(s.Dropped)
+		}
+	}
 
 	for name, spec := range cfg.Attributes {
 		if spec.Required && name != "sub" && attrs[name] == "" {
