@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 )
@@ -44,4 +46,36 @@ func TestNewPoolConfigServesStaleCopyWhenRefreshHangs(t *testing.T) {
 		t.Errorf("Config() took %v with a hung refresh and a cached copy, want well under the caller's %v budget", took, budget)
 	}
 	close(api.gate)
+}
+
+// The new pool's account recovery setting is read, in priority order, so
+// the decision sends users to a reset only where the pool can deliver the
+// code. A pool without one says nil.
+func TestNewPoolConfigReadsAccountRecovery(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		setting any
+		want    []string
+	}{
+		{"phone first", map[string]any{"RecoveryMechanisms": []any{
+			map[string]any{"Name": "verified_email", "Priority": 2},
+			map[string]any{"Name": "verified_phone_number", "Priority": 1}}}, []string{"verified_phone_number", "verified_email"}},
+		{"administrators only", map[string]any{"RecoveryMechanisms": []any{map[string]any{"Name": "admin_only", "Priority": 1}}}, []string{"admin_only"}},
+		{"no setting", nil, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			pool := map[string]any{"Id": "eu-west-2_New", "SchemaAttributes": []any{schemaAttr("email", false)}}
+			if tt.setting != nil {
+				pool["AccountRecoverySetting"] = tt.setting
+			}
+			client, _ := describeServer(t, pool)
+			got, err := NewNewPool(client).Config(context.Background(), "eu-west-2_New")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, got.Recovery); diff != "" {
+				t.Errorf("Recovery mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
 }

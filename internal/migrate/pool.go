@@ -28,6 +28,11 @@ type PoolConfig struct {
 	Password      PasswordPolicy
 	// MFA is the pool's MfaConfiguration: "OFF", "ON" or "OPTIONAL".
 	MFA string
+	// Recovery names the pool's account recovery mechanisms
+	// (AccountRecoverySetting, in priority order: "verified_email",
+	// "verified_phone_number", "admin_only"); nil when the pool has no such
+	// setting.
+	Recovery []string
 }
 
 // AttributeSpec describes one attribute of a pool's schema

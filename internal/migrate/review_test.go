@@ -107,3 +107,69 @@ func TestVerifiedFlagDoesNotFollowARenamedAddress(t *testing.T) {
 		t.Errorf("ForgotPassword with the same address renamed in = %+v, %v; want migrated with email_verified", got, err)
 	}
 }
+
+// A user sent to a reset must be able to do it in the new pool: its account
+// recovery setting decides where a code may go. A verified email does not
+// help in a pool that recovers accounts by phone only, or by administrators
+// only; such a user is treated as having no verified contact (item 4: no
+// dead ends), whatever the flow.
+func TestResetOnlyWhereTheNewPoolCanRecover(t *testing.T) {
+	email := map[string]string{"email": "a@example.com", "email_verified": "true"}
+	phone := map[string]string{"phone_number": "+15550100", "phone_number_verified": "true"}
+	tests := []struct {
+		name      string
+		recovery  []string
+		attrs     map[string]string
+		reachable bool
+	}{
+		{"no setting (legacy): email", nil, email, true},
+		{"no setting (legacy): phone", nil, phone, true},
+		{"email recovery, verified email", []string{"verified_email"}, email, true},
+		{"phone recovery only, verified email", []string{"verified_phone_number"}, email, false},
+		{"phone then email, verified email", []string{"verified_phone_number", "verified_email"}, email, true},
+		{"email recovery only, verified phone", []string{"verified_email"}, phone, false},
+		{"administrators only", []string{"admin_only"}, email, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := migrate.PoolConfig{Attributes: schema(), CaseSensitive: true, Recovery: tt.recovery,
+				Password: migrate.PasswordPolicy{MinimumLength: 20}}
+			user := confirmedUser(tt.attrs)
+
+			// Forgot password: the new pool must be able to send the code.
+			m := migrate.New(&fakePool{user: user}, fakeNewPool{cfg: &cfg}, migrate.Rules{})
+			got, err := m.ForgotPassword(context.Background(), migrate.Request{NewPoolID: "p", Username: "alice"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Migrate != tt.reachable || (!tt.reachable && got.Reason != migrate.NoVerifiedContact) {
+				t.Errorf("ForgotPassword = migrate %v, reason %q; want migrate %v", got.Migrate, got.Reason, tt.reachable)
+			}
+
+			// A password that fails the policy: a reset only when it can be done.
+			m = migrate.New(&fakePool{user: user}, fakeNewPool{cfg: &cfg}, migrate.Rules{EnforcePasswordPolicy: true})
+			got, err = m.Authenticate(context.Background(), migrate.Request{NewPoolID: "p", Username: "alice", Password: "short"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := migrate.FinalConfirmed
+			if tt.reachable {
+				want = migrate.FinalResetRequired
+			}
+			if !got.Migrate || got.FinalStatus != want {
+				t.Errorf("Authenticate with a password failing the policy = migrate %v, %q; want %q", got.Migrate, got.FinalStatus, want)
+			}
+
+			// A temporary password: declined rather than a reset nobody can finish.
+			m = migrate.New(&fakePool{user: migrate.User{Username: "alice", Enabled: true, Status: migrate.StatusForceChangePassword, Attributes: tt.attrs},
+				signIn: migrate.SignIn{Challenge: "NEW_PASSWORD_REQUIRED"}}, fakeNewPool{cfg: &cfg}, migrate.Rules{})
+			got, err = m.Authenticate(context.Background(), migrate.Request{NewPoolID: "p", Username: "alice", Password: "Temp-pass-1"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Migrate != tt.reachable {
+				t.Errorf("Authenticate with a temporary password = migrate %v (%q), want %v", got.Migrate, got.Reason, tt.reachable)
+			}
+		})
+	}
+}
