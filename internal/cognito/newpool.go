@@ -1,9 +1,11 @@
 package cognito
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -190,6 +192,15 @@ func poolConfig(up *types.UserPoolType) migrate.PoolConfig {
 	}
 	for _, a := range up.UsernameAttributes {
 		cfg.UsernameAttributes = append(cfg.UsernameAttributes, string(a))
+	}
+	if up.AccountRecoverySetting != nil {
+		ms := slices.Clone(up.AccountRecoverySetting.RecoveryMechanisms)
+		slices.SortStableFunc(ms, func(a, b types.RecoveryOptionType) int {
+			return cmp.Compare(aws.ToInt32(a.Priority), aws.ToInt32(b.Priority))
+		})
+		for _, m := range ms {
+			cfg.Recovery = append(cfg.Recovery, string(m.Name))
+		}
 	}
 	if up.Policies != nil && up.Policies.PasswordPolicy != nil {
 		pp := up.Policies.PasswordPolicy

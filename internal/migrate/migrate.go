@@ -321,9 +321,10 @@ func (m *Migrator) Authenticate(ctx context.Context, req Request) (dec Decision,
 		return decline(reason, ""), err
 	}
 	// RESET_REQUIRED sends the user to "forgot password", which needs a
-	// verified email or phone; without one they could never sign in again,
-	// and the trigger never runs for a user the new pool already has.
-	reachable := hasVerifiedContact(s.Attributes)
+	// verified email or phone the new pool recovers accounts with; without
+	// one they could never sign in again, and the trigger never runs for a
+	// user the new pool already has.
+	reachable := cfg.Reachable(s.Attributes)
 	if final == FinalResetRequired && !reachable {
 		// A temporary password must not be kept: leave them in the old
 		// pool, where an administrator can still help.
@@ -407,7 +408,7 @@ func (m *Migrator) ForgotPassword(ctx context.Context, req Request) (dec Decisio
 	if reason != "" || err != nil {
 		return decline(reason, ""), err
 	}
-	if !hasVerifiedContact(s.Attributes) {
+	if !cfg.Reachable(s.Attributes) {
 		return decline(NoVerifiedContact, ""), nil
 	}
 	return Decision{
@@ -487,11 +488,6 @@ func refuseStatus(u User, allowed string) (Decision, bool) {
 		return decline(PasswordResetNeeded, ""), false
 	}
 	return decline(UnsupportedStatus, u.Status), false
-}
-
-func hasVerifiedContact(attrs map[string]string) bool {
-	return (attrs["email"] != "" && asciiEqualFold(attrs["email_verified"], "true")) ||
-		(attrs["phone_number"] != "" && asciiEqualFold(attrs["phone_number_verified"], "true"))
 }
 
 // Transferable returns the attributes Cognito accepts in a migration

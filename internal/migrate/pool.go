@@ -35,6 +35,25 @@ type PoolConfig struct {
 	Recovery []string
 }
 
+// Reachable reports whether the pool can send a user with attrs a password
+// reset code: a verified email or phone number that its account recovery
+// setting uses. Without a setting (the legacy behaviour) either will do;
+// "admin_only" reaches nobody.
+// https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_AccountRecoverySettingType.html
+func (cfg PoolConfig) Reachable(attrs map[string]string) bool {
+	email := attrs["email"] != "" && asciiEqualFold(attrs["email_verified"], "true")
+	phone := attrs["phone_number"] != "" && asciiEqualFold(attrs["phone_number_verified"], "true")
+	if len(cfg.Recovery) == 0 {
+		return email || phone
+	}
+	for _, m := range cfg.Recovery {
+		if (m == "verified_email" && email) || (m == "verified_phone_number" && phone) {
+			return true
+		}
+	}
+	return false
+}
+
 // AttributeSpec describes one attribute of a pool's schema
 // (SchemaAttributeType in DescribeUserPool's answer).
 type AttributeSpec struct {
