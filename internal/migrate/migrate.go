@@ -44,6 +44,10 @@ type SignIn struct {
 	// Challenge is the ChallengeName, e.g. "SOFTWARE_TOKEN_MFA" or
 	// "NEW_PASSWORD_REQUIRED"; empty when the old pool issued tokens.
 	Challenge string
+	// Username is the real username of the user whose password was
+	// checked, when the old pool says (the tokens' cognito:username, or the
+	// challenge's USER_ID_FOR_SRP); empty when it does not.
+	Username string
 }
 
 // User is a user as the old pool describes it (AdminGetUser).

@@ -173,3 +173,32 @@ func TestResetOnlyWhereTheNewPoolCanRecover(t *testing.T) {
 		})
 	}
 }
+
+// A proof is about one user. When the old pool says the password it checked
+// was another user's than the one the lookup of the same name returned (two
+// users answering to one name: an alias of one that is the other's name,
+// however the old pool came to allow it), nothing is proven about the user
+// that would be created: declined, and the typed name is not logged.
+func TestSignInForAnotherUserProvesNothing(t *testing.T) {
+	cfg := migrate.PoolConfig{Attributes: schema(), AliasAttributes: []string{"email"}, CaseSensitive: true}
+	victim := confirmedUser(map[string]string{"email": "alice@example.com", "email_verified": "true"})
+	for _, mode := range migrate.LookupModes() {
+		for _, signIn := range []migrate.SignIn{{Username: "mallory"}, {Username: "mallory", Challenge: "NEW_PASSWORD_REQUIRED"}} {
+			m := migrate.New(&fakePool{user: victim, signIn: signIn}, fakeNewPool{cfg: &cfg}, migrate.Rules{}, migrate.WithLookup(mode))
+			got, err := m.Authenticate(context.Background(), migrate.Request{NewPoolID: "p", Username: "alice@example.com", Password: "mallorys-password"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Migrate || got.Reason != migrate.UserNotFound || got.NameKnown {
+				t.Errorf("%s, %+v: Authenticate = migrate %v, reason %q, name known %v; want declined %q, name not known",
+					mode, signIn, got.Migrate, got.Reason, got.NameKnown, migrate.UserNotFound)
+			}
+		}
+	}
+	// The same user, as the old pool names it: migrated.
+	m := migrate.New(&fakePool{user: victim, signIn: migrate.SignIn{Username: "alice"}}, fakeNewPool{cfg: &cfg}, migrate.Rules{})
+	got, err := m.Authenticate(context.Background(), migrate.Request{NewPoolID: "p", Username: "alice@example.com", Password: "pw"})
+	if err != nil || !got.Migrate {
+		t.Errorf("Authenticate for the signed-in user = %+v, %v; want migrated", got, err)
+	}
+}
