@@ -308,6 +308,11 @@ func (m *Migrator) Authenticate(ctx context.Context, req Request) (dec Decision,
 		}
 		return Decision{}, fmt.Errorf("get user: %w", err)
 	}
+	if signIn.Username != "" && signIn.Username != u.Username {
+		// The password proven is another user's than the one the lookup
+		// of the same name found: nothing is proven about u.
+		return decline(UserNotFound, "signed in as another user"), nil
+	}
 	known = KnownAs(u, req.Username)
 	allowed := StatusConfirmed
 	if final == FinalResetRequired {
