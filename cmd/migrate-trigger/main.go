@@ -26,6 +26,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 
 	"github.com/cognito-migrate/cognito-migrate/internal/awsconfig"
 	"github.com/cognito-migrate/cognito-migrate/internal/cognito"
@@ -108,7 +110,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 const envRuntimeAPI = "AWS_LAMBDA_RUNTIME_API"
 
 // newHandler builds everything once, before the first event.
-func newHandler(ctx context.Context, getenv func(string) string, logOut io.Writer) (*trigger.Handler, *slog.Logger, error) {
+func newHandler(ctx context.Context, getenv func(string) string, logOut io.Writer) (lambda.Handler, *slog.Logger, error) {
 	s, err := settings.Load(getenv)
 	if err != nil {
 		return nil, nil, err
@@ -119,9 +121,8 @@ func newHandler(ctx context.Context, getenv func(string) string, logOut io.Write
 	if err != nil {
 		return nil, nil, err
 	}
-	old := oldPool(s)
-	creds := awsconfig.OldPoolCredentials(base, old)
-	newPool := cognito.NewNewPool(awsconfig.NewPoolClient(base), cognito.WithLogger(log))
+	newAPI := awsconfig.NewPoolClient(base)
+	newPool := cognito.NewNewPool(newAPI, cognito.WithLogger(log))
 	if s.NewUserPoolID != "" {
 		// The new pool's description, which every decision needs, is read
 		// now in the background: the first event joins the call in flight
@@ -129,40 +130,67 @@ func newHandler(ctx context.Context, getenv func(string) string, logOut io.Write
 		// means the first event asks again.
 		go func() { _, _ = newPool.Config(context.WithoutCancel(ctx), s.NewUserPoolID) }()
 	}
-	// The client secret and the first assumed-role credentials are fetched
-	// now, once and together, so a broken setting stops start-up with its
-	// name and the first sign-in does not wait. Cognito's 5 seconds include
-	// this: startupTimeout bounds it, and the first event's budget is cut by
-	// whatever start-up took (trigger.WithColdStart).
+	// Each old pool's client secret and first assumed-role credentials are
+	// fetched now, once and all together, so a broken setting stops start-up
+	// with its name and the first sign-in does not wait. Cognito's 5 seconds
+	// include this: startupTimeout bounds it, and the first event's budget is
+	// cut by whatever start-up took (trigger.WithColdStart).
 	warm, cancel := context.WithTimeout(ctx, startupTimeout)
 	defer cancel()
-	var (
+	pools := s.OldPools()
+	type reached struct {
+		old                awsconfig.OldPool
+		creds              aws.CredentialsProvider
 		secret             string
 		secretErr, roleErr error
-		wg                 sync.WaitGroup
-	)
-	wg.Go(func() { secret, secretErr = awsconfig.ClientSecret(warm, base, old) })
-	if s.OldRoleARN != "" {
-		wg.Go(func() { _, roleErr = creds.Retrieve(warm) })
+	}
+	reach := make([]reached, len(pools))
+	var wg sync.WaitGroup
+	for i, p := range pools {
+		r := &reach[i]
+		r.old = awsconfig.OldPool{
+			Region: p.Region, Endpoint: p.Endpoint, RoleARN: p.RoleARN, ExternalID: p.ExternalID,
+			ClientSecretARN: p.ClientSecretARN, ClientSecret: p.ClientSecret.Reveal(),
+		}
+		r.creds = awsconfig.OldPoolCredentials(base, r.old)
+		wg.Go(func() { r.secret, r.secretErr = awsconfig.ClientSecret(warm, base, r.old) })
+		if p.RoleARN != "" {
+			wg.Go(func() { _, r.roleErr = r.creds.Retrieve(warm) })
+		}
 	}
 	wg.Wait()
-	if secretErr != nil {
-		return nil, nil, fmt.Errorf("%s: %w", settings.EnvOldClientSecretARN, secretErr)
+	olds := make([]*cognito.OldPool, len(pools))
+	oldAPIs := make([]*cip.Client, len(pools))
+	withSecret := false
+	for i, p := range pools {
+		n, r := i+1, reach[i]
+		if r.secretErr != nil {
+			return nil, nil, fmt.Errorf("%s: %w", settings.PoolName(n, "CLIENT_SECRET_ARN"), r.secretErr)
+		}
+		if r.roleErr != nil {
+			return nil, nil, fmt.Errorf("%s: cannot assume the role (its trust policy must allow this function's execution role%s): %w",
+				settings.PoolName(n, "ROLE_ARN"), externalIDHint(n, p.ExternalID), r.roleErr)
+		}
+		withSecret = withSecret || r.secret != ""
+		oldAPIs[i] = awsconfig.OldPoolClient(base, r.old, r.creds)
+		olds[i] = cognito.NewOldPool(oldAPIs[i], p.UserPoolID, p.ClientID, r.secret)
+		if s.Rules.Scope.NeedsGroups() {
+			olds[i].WithGroups()
+		}
 	}
-	if roleErr != nil {
-		return nil, nil, fmt.Errorf("%s: cannot assume the role (its trust policy must allow this function's execution role%s): %w",
-			settings.EnvOldRoleARN, externalIDHint(s), roleErr)
-	}
-	pool := cognito.NewOldPool(awsconfig.OldPoolClient(base, old, creds), s.OldUserPoolID, s.OldClientID, secret)
-	h := trigger.NewHandler(migrate.New(pool, newPool, s.Rules, migrate.WithLookup(s.Lookup)), log, trigger.WithDeclineMode(s.Decline),
-		trigger.WithMetrics(metrics.NewEMF(logOut)), trigger.WithColdStart(time.Since(processStart)))
+	// The companion triggers work with one old pool (settings refuse them
+	// with several): they read the first.
+	h := handler(s, oldAPIs[0], olds[0], newPool, newAPI, log, metrics.NewEMF(logOut),
+		decider(pools, olds, newPool, s.Rules, migrate.WithLookup(s.Lookup)),
+		trigger.WithDeclineMode(s.Decline), trigger.WithColdStart(time.Since(processStart)))
 	log.Info("migrate-trigger ready",
 		slog.String("version", version.String()),
 		slog.String("oldUserPoolId", s.OldUserPoolID),
 		slog.String("oldRegion", s.OldRegion),
 		slog.Bool("oldEndpointOverridden", s.OldEndpoint != ""),
 		slog.String("oldRoleArn", s.OldRoleARN),
-		slog.Bool("withClientHash", secret != ""),
+		slog.Bool("withClientHash", withSecret),
+		slog.Int("oldPools", len(pools)),
 		slog.String("declineResponse", string(s.Decline)),
 		slog.String("oldPoolLookup", string(s.Lookup)),
 		slog.String("newUserPoolId", s.NewUserPoolID),
@@ -173,17 +201,34 @@ func newHandler(ctx context.Context, getenv func(string) string, logOut io.Write
 		slog.Any("excludeAttributes", s.Rules.Exclude),
 		slog.Bool("enforcePasswordPolicy", s.Rules.EnforcePasswordPolicy),
 		slog.Bool("trustEmail", s.Rules.TrustEmail),
+		slog.String("migrateOnly", s.Rules.Scope.String()),
+		slog.String("legacyGroupsAttribute", s.Companions.GroupsAttribute),
+		slog.Bool("createMissingGroups", s.Companions.CreateMissingGroups),
+		slog.Bool("signUpGuard", s.Companions.SignUpGuard),
 	)
 	return h, log, nil
 }
 
-// oldPool is how the settings say to reach the old pool.
+// oldPool is how the settings say to reach the first old pool.
 func oldPool(s settings.Settings) awsconfig.OldPool {
 	return awsconfig.OldPool{
 		Region: s.OldRegion, Endpoint: s.OldEndpoint,
 		RoleARN: s.OldRoleARN, ExternalID: s.OldExternalID,
 		ClientSecretARN: s.OldClientSecretARN, ClientSecret: s.OldClientSecret.Reveal(),
 	}
+}
+
+// decider is one old pool's Migrator, untouched, or a Merge of several.
+func decider(pools []settings.OldPool, olds []*cognito.OldPool, newPool migrate.NewPool, rules migrate.Rules, opts ...migrate.Option) trigger.Decider {
+	if len(olds) == 1 {
+		return migrate.New(olds[0], newPool, rules, opts...)
+	}
+	sources := make([]migrate.Source, len(olds))
+	for i, o := range olds {
+		shared := migrate.SharedLookups(o)
+		sources[i] = migrate.Source{Name: pools[i].Name, Pool: shared, Migrator: migrate.New(shared, newPool, rules, opts...), Route: pools[i].Route}
+	}
+	return migrate.NewMerge(sources...)
 }
 
 // startupTimeout bounds what start-up fetches (client secret, first
@@ -196,9 +241,9 @@ const startupTimeout = 1500 * time.Millisecond
 // before main runs): the cold start's clock.
 var processStart = time.Now()
 
-func externalIDHint(s settings.Settings) string {
-	if s.OldExternalID != "" {
-		return " with the sts:ExternalId condition equal to " + settings.EnvOldExternalID
+func externalIDHint(n int, externalID string) string {
+	if externalID != "" {
+		return " with the sts:ExternalId condition equal to " + settings.PoolName(n, "EXTERNAL_ID")
 	}
 	return ""
 }

@@ -54,6 +54,9 @@ type Fake struct {
 	latency time.Duration
 	imports importJobs // import jobs and groups (importjobs.go)
 
+	tokens     tokenTriggers // pre token generation triggers (groups.go)
+	tokensOnce sync.Once
+
 	// received, when set before the first request, is called with the name of
 	// each operation once it is recorded; tests use it to synchronise.
 	received func(op string)
@@ -390,7 +393,7 @@ type operation func(f *Fake, body []byte) (any, *apiError)
 // operations dispatches on the X-Amz-Target operation name. It is a literal
 // table, never changed at run time: add one line to support another operation.
 var operations = map[string]operation{
-	"AdminInitiateAuth": (*Fake).adminInitiateAuth,
+	"AdminInitiateAuth": (*Fake).signIn, // tokens through the pre token generation trigger (groups.go)
 	"AdminGetUser":      (*Fake).adminGetUser,
 
 	// Pool and app-client configuration (admin_ops.go).
@@ -409,6 +412,10 @@ var operations = map[string]operation{
 	"AdminAddUserToGroup":   (*Fake).adminAddUserToGroup,
 	"GetGroup":              (*Fake).getGroup,
 	"CreateGroup":           (*Fake).createGroup,
+
+	// Groups of a user and the pre token generation trigger (groups.go).
+	"AdminListGroupsForUser":    (*Fake).adminListGroupsForUser,
+	"AdminDeleteUserAttributes": (*Fake).adminDeleteUserAttributes,
 
 	"ListUsers":            limited("ListUsers", (*Fake).listUsers),
 	"ListUserPoolClients":  limited("ListUserPoolClients", (*Fake).listUserPoolClients),

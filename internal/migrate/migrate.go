@@ -61,6 +61,9 @@ type User struct {
 	// MFA lists the second factors the user has set up ("SMS_MFA",
 	// "SOFTWARE_TOKEN_MFA", "EMAIL_OTP").
 	MFA []string
+	// Groups are the user's old-pool groups, read only when something
+	// needs them (a group condition in MIGRATE_ONLY); nil otherwise.
+	Groups []string
 }
 
 // OldPool is the old user pool, as the decision needs it.
@@ -125,6 +128,9 @@ type Decision struct {
 	Detail string
 	// Username is the old user's real username.
 	Username string
+	// OldPool names the old pool that decided, in a merge ("1", "2", ...);
+	// empty with a single old pool.
+	OldPool string
 	// ResponseUsername is the "username" to send Cognito; empty leaves it
 	// out, so the name the user typed becomes their username.
 	ResponseUsername string
@@ -438,32 +444,11 @@ func KnownAs(u User, typed string) bool {
 		return false
 	}
 	for _, id := range []string{u.Username, u.Attributes["email"], u.Attributes["phone_number"], u.Attributes["preferred_username"]} {
-		if id != "" && sameNameASCII(id, typed) {
+		if id != "" && asciiEqualFold(id, typed) {
 			return true
 		}
 	}
 	return false
-}
-
-// sameNameASCII compares a and b with ASCII letters folded, and nothing
-// else.
-func sameNameASCII(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		x, y := a[i], b[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
 }
 
 // refused turns a sign-in refusal into a decline, and anything else into a

@@ -35,10 +35,15 @@ const (
 	EnvMFAPolicy           = "MFA_POLICY"
 	EnvEnforcePassword     = "ENFORCE_PASSWORD_POLICY"
 	EnvTrustEmail          = "TRUST_EMAIL"
+	EnvMigrateOnly         = "MIGRATE_ONLY"
 	EnvDeclineResponse     = "DECLINE_RESPONSE"
 	EnvOldPoolLookup       = "OLD_POOL_LOOKUP"
 	EnvNewUserPoolID       = "NEW_USER_POOL_ID"
 	EnvLogLevel            = "LOG_LEVEL"
+	EnvGroupsAttribute     = "LEGACY_GROUPS_ATTRIBUTE"
+	EnvCreateMissingGroups = "CREATE_MISSING_GROUPS"
+	EnvSignUpGuard         = "SIGNUP_GUARD"
+	EnvSignUpGuardMessage  = "SIGNUP_GUARD_MESSAGE"
 )
 
 // Names lists every environment variable the function reads, in the order
@@ -47,9 +52,10 @@ const (
 func Names() []string {
 	return []string{
 		EnvOldUserPoolID, EnvOldClientID, EnvOldUserPoolRegion, EnvOldUserPoolEndpoint,
-		EnvOldRoleARN, EnvOldExternalID, EnvOldClientSecretARN, EnvOldClientSecret,
+		EnvOldRoleARN, EnvOldExternalID, EnvOldClientSecretARN, EnvOldClientSecret, EnvOldRoute,
 		EnvAttributeMap, EnvExcludeAttributes, EnvLegacySubAttribute, EnvMFAPolicy, EnvEnforcePassword, EnvTrustEmail,
-		EnvDeclineResponse, EnvOldPoolLookup, EnvNewUserPoolID, EnvLogLevel,
+		EnvMigrateOnly, EnvDeclineResponse, EnvOldPoolLookup, EnvNewUserPoolID, EnvLogLevel,
+		EnvGroupsAttribute, EnvCreateMissingGroups, EnvSignUpGuard, EnvSignUpGuardMessage,
 	}
 }
 
@@ -74,14 +80,23 @@ type Settings struct {
 	// At most one is set.
 	OldClientSecretARN string
 	OldClientSecret    Secret
+	// OldRoute is the first pool's route in a merge (OLD_ROUTE).
+	OldRoute migrate.Route
+	// OtherPools are the old pools after the first (OLD_2_*, ...): the
+	// function merges them all. OldPools lists every pool.
+	OtherPools []OldPool
 	// Rules shape the migrated user (ATTRIBUTE_MAP, EXCLUDE_ATTRIBUTES,
-	// LEGACY_SUB_ATTRIBUTE, MFA_POLICY, ENFORCE_PASSWORD_POLICY, TRUST_EMAIL).
+	// LEGACY_SUB_ATTRIBUTE, MFA_POLICY, ENFORCE_PASSWORD_POLICY, TRUST_EMAIL,
+	// MIGRATE_ONLY).
 	Rules   migrate.Rules
 	Decline migrate.DeclineMode
 	// Lookup is when a sign-in reads the user from the old pool
 	// (OLD_POOL_LOOKUP).
 	Lookup   migrate.LookupMode
 	LogLevel slog.Level
+	// Companions enable the pre token generation and pre sign-up triggers
+	// (companions.go).
+	Companions Companions
 }
 
 // Secret is a value that must not be printed: fmt and log/slog show it as
@@ -256,7 +271,21 @@ func Load(getenv func(string) string) (Settings, error) {
 		bad(EnvOldClientSecretARN, "%q is not a Secrets Manager secret ARN, e.g. arn:aws:secretsmanager:eu-west-1:222222222222:secret:old-client-AbCdEf", s.OldClientSecretARN)
 	}
 
+	s.OldRoute, s.OtherPools = loadOtherPools(get, getenv, bad)
+	duplicatePools(s, bad)
+
 	s.Rules = loadRules(get, bad)
+	s.Companions = loadCompanions(getenv, get, bad, s.Rules)
+	if len(s.OtherPools) > 0 {
+		// Groups and the sign-up guard read one old pool; with several they
+		// would read the wrong one for some users.
+		if s.Companions.GroupsAttribute != "" {
+			bad(EnvGroupsAttribute, "works with one old pool only; unset it, or the OLD_2_* settings")
+		}
+		if s.Companions.SignUpGuard {
+			bad(EnvSignUpGuard, "works with one old pool only; unset it, or the OLD_2_* settings")
+		}
+	}
 
 	switch s.Decline {
 	case "":
@@ -375,6 +404,11 @@ func loadRules(get func(string) string, bad func(name, format string, args ...an
 	}
 	r.EnforcePasswordPolicy = boolean(get, bad, EnvEnforcePassword)
 	r.TrustEmail = boolean(get, bad, EnvTrustEmail)
+	scope, err := migrate.ParseScope(get(EnvMigrateOnly), validAttribute)
+	if err != nil {
+		bad(EnvMigrateOnly, "%v (leave it unset to migrate every user)", err)
+	}
+	r.Scope = scope
 	return r
 }
 

@@ -83,6 +83,11 @@ func TestLoadErrorsNameTheSetting(t *testing.T) {
 		{"decline mode unknown", map[string]string{"DECLINE_RESPONSE": "silent"}, []string{`DECLINE_RESPONSE: "silent" is not one of`}},
 		{"lookup mode unknown", map[string]string{"OLD_POOL_LOOKUP": "lazy"}, []string{`OLD_POOL_LOOKUP: "lazy" is not one of "parallel"`}},
 		{"log level unknown", map[string]string{"LOG_LEVEL": "TRACE"}, []string{"LOG_LEVEL:"}},
+		{"scope without a kind", map[string]string{"MIGRATE_ONLY": "acme"}, []string{`MIGRATE_ONLY: "acme" is not a condition`}},
+		{"scope with an empty value", map[string]string{"MIGRATE_ONLY": "custom:tenant="}, []string{"MIGRATE_ONLY:", "empty value"}},
+		{"scope with an empty condition", map[string]string{"MIGRATE_ONLY": "custom:tenant=acme;;user:alice"}, []string{"MIGRATE_ONLY: empty condition"}},
+		{"scope with a bad domain", map[string]string{"MIGRATE_ONLY": "email@acme"}, []string{"MIGRATE_ONLY:", "not an email domain"}},
+		{"scope on a bad attribute name", map[string]string{"MIGRATE_ONLY": "custom:a_name_longer_than_twenty=x"}, []string{"MIGRATE_ONLY:", "not an attribute name"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -125,6 +130,7 @@ func TestLoadRules(t *testing.T) {
 		"EXCLUDE_ATTRIBUTES":   "nickname, custom:internal",
 		"LEGACY_SUB_ATTRIBUTE": "custom:legacy_sub", "MFA_POLICY": "Migrate",
 		"ENFORCE_PASSWORD_POLICY": "true", "TRUST_EMAIL": "1",
+		"MIGRATE_ONLY": "custom:tenant=acme; email@acme.com,acme.org ;group:staff;user:alice,bob@acme.com",
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -133,6 +139,12 @@ func TestLoadRules(t *testing.T) {
 		Rename:  map[string]string{"custom:tenant": "custom:org_id", "given_name": "name"},
 		Exclude: []string{"nickname", "custom:internal"}, LegacySub: "custom:legacy_sub",
 		MFA: migrate.MFAMigrate, EnforcePasswordPolicy: true, TrustEmail: true,
+		Scope: migrate.Scope{All: []migrate.Condition{
+			{Kind: migrate.ScopeAttribute, Attribute: "custom:tenant", Values: []string{"acme"}},
+			{Kind: migrate.ScopeEmailDomain, Values: []string{"acme.com", "acme.org"}},
+			{Kind: migrate.ScopeGroup, Values: []string{"staff"}},
+			{Kind: migrate.ScopeUser, Values: []string{"alice", "bob@acme.com"}},
+		}},
 	}
 	if diff := cmp.Diff(want, got.Rules); diff != "" {
 		t.Errorf("Rules (-want +got):\n%s", diff)

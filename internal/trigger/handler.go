@@ -279,6 +279,9 @@ func (h *Handler) logDecision(ctx context.Context, r record, took time.Duration)
 	if r.decision.Detail != "" {
 		attrs = append(attrs, slog.String("detail", r.decision.Detail))
 	}
+	if r.decision.OldPool != "" {
+		attrs = append(attrs, slog.String("oldPool", r.decision.OldPool))
+	}
 	if r.decision.Migrate {
 		attrs = append(attrs,
 			slog.String("oldUsername", r.decision.Username),

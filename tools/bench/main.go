@@ -67,8 +67,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	doc := flags.String("doc", "docs/performance.md", "replace the generated table in this document (\"\" for none)")
 	timeout := flags.Duration("timeout", 10*time.Minute, "give up after this long")
 	render := flags.String("render", "", "measure nothing: print the table of this results file and put it in -doc")
+	only := flags.String("only", "", "run only these scenarios, comma-separated (e.g. status); nothing is written unless -out, -gobench-out or -doc is given")
 	if err := flags.Parse(args); err != nil {
 		return 2
+	}
+	if *only != "" {
+		// A part of the results must not replace the whole in the docs.
+		given := map[string]bool{}
+		flags.Visit(func(f *flag.Flag) { given[f.Name] = true })
+		for name, p := range map[string]*string{"out": out, "gobench-out": goBenchOut, "doc": doc} {
+			if !given[name] {
+				*p = ""
+			}
+		}
+		for _, name := range strings.Split(*only, ",") {
+			opts.Only = append(opts.Only, strings.TrimSpace(name))
+		}
 	}
 	if opts.Users < 1 || opts.WarmUp < 1 || opts.ColdRuns < 1 {
 		fmt.Fprintln(stderr, "bench: -users, -warmup and -cold-runs must be at least 1")
