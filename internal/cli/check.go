@@ -56,7 +56,10 @@ old-client-admin-auth, old-client-secret, new-client-password-auth,
 new-client-user-existence, trigger-not-attached, invoke-permission,
 schema-missing-attribute, schema-required-attribute, legacy-sub-attribute,
 sign-in-type, username-case, username-email-format, mfa, password-policy,
-already-present and merge-name-collision.
+already-present, merge-name-collision, and for the pre token generation and pre
+sign-up triggers pre-token-generation-unconfigured, pre-token-generation-not-attached,
+pre-token-generation-version, groups-attribute-schema, groups-attribute-writable,
+pre-signup-unconfigured and pre-signup-not-attached.
 
 In a merge (OLD_2_USER_POOL_ID, ...) every old pool is read and judged like the
 first, its findings naming the pool and its settings (OLD_2_CLIENT_ID, ...), and
@@ -159,6 +162,8 @@ func runCheck(ctx context.Context, a *app, cmd string, opts *checkOptions) (*che
 			LegacySub:              m.Settings.Rules.LegacySub,
 			MFAPolicy:              string(m.Settings.Rules.MFA),
 			EnforcePasswordPolicy:  m.Settings.Rules.EnforcePasswordPolicy,
+			LegacyGroups:           m.Settings.Companions.GroupsAttribute,
+			SignupGuard:            m.Settings.Companions.SignUpGuard,
 		},
 	}
 	if in.NewClients, err = newList.AppClients(ctx, newID); err != nil {

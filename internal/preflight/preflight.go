@@ -66,9 +66,9 @@ const (
 
 // IDs lists every finding ID in report order.
 func IDs() []string {
-	return []string{OldClientAdminAuth, OldClientSecret, NewClientPasswordAuth, NewClientUserExistence,
+	return append([]string{OldClientAdminAuth, OldClientSecret, NewClientPasswordAuth, NewClientUserExistence,
 		TriggerNotAttached, InvokePermission, SchemaMissingAttribute, SchemaRequired, LegacySubAttribute,
-		SignInType, UsernameCase, UsernameEmailFormat, MFA, PasswordPolicy, AlreadyPresent, MergeNameCollision}
+		SignInType, UsernameCase, UsernameEmailFormat, MFA, PasswordPolicy, AlreadyPresent, MergeNameCollision}, companionIDs()...)
 }
 
 // Settings are the function's settings, as plain values (the function's
@@ -83,7 +83,9 @@ type Settings struct {
 	LegacySub              string            // LEGACY_SUB_ATTRIBUTE
 	// MFAPolicy is MFA_POLICY: "deny" (also when empty, the default) or "migrate".
 	MFAPolicy             string
-	EnforcePasswordPolicy bool // ENFORCE_PASSWORD_POLICY
+	EnforcePasswordPolicy bool   // ENFORCE_PASSWORD_POLICY
+	LegacyGroups          string // LEGACY_GROUPS_ATTRIBUTE
+	SignupGuard           bool   // SIGNUP_GUARD=true
 }
 
 // SampleUser is an old-pool user as ListUsers shows it.
@@ -152,7 +154,7 @@ func Check(in Input) ([]Finding, error) {
 	}
 	for _, check := range []func(){
 		c.newClientPasswordAuth, c.newClientUserExistence, c.triggerNotAttached, c.invokePermission,
-		c.legacySub, c.alreadyPresent,
+		c.legacySub, c.alreadyPresent, c.companions,
 	} {
 		check()
 	}

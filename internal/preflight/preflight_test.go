@@ -316,6 +316,7 @@ func TestCheck(t *testing.T) {
 			in.Settings.ClientSecretConfigured = false
 		}, []string{"old-client-admin-auth error", "old-client-secret error", "old-client-secret error"}},
 	}
+	tests = append(tests, companionCases()...)
 	covered := map[string]bool{}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
