@@ -148,7 +148,7 @@ func runCheck(ctx context.Context, a *app, cmd string, opts *checkOptions) (*che
 		return nil, err
 	}
 	newID, oldID := opts.PoolID, m.Settings.OldUserPoolID
-	newList, oldLists := listers(m, &opts.twoPoolOptions)
+	newList, oldLists := listerSet(m, &opts.twoPoolOptions)
 	oldList := oldLists[0]
 	in := preflight.Input{
 		NewPool:     m.NewPool,
@@ -228,11 +228,17 @@ func nonNil[T any](s []T) []T {
 	return s
 }
 
-// listers returns the Listers of the new pool and of each old pool (in
+// listers returns the Listers of the new pool and of the first old pool.
+func listers(m *migration, o *twoPoolOptions) (newList, oldList *cognito.Lister) {
+	newList, oldLists := listerSet(m, o)
+	return newList, oldLists[0]
+}
+
+// listerSet returns the Listers of the new pool and of each old pool (in
 // m.Olds' order). ListUsers requests share one quota (30 per second per
 // account and region), and one limiter, among pools reached with the same
 // credentials in the same region.
-func listers(m *migration, o *twoPoolOptions) (newList *cognito.Lister, oldLists []*cognito.Lister) {
+func listerSet(m *migration, o *twoPoolOptions) (newList *cognito.Lister, oldLists []*cognito.Lister) {
 	newLimit := listUsersLimiter()
 	oldLimit := newLimit
 	if m.OldPool.Region != m.NewRegion || (o.OldProfile != "" && o.OldProfile != o.Profile) || m.OldPool.RoleARN != "" {
@@ -240,7 +246,10 @@ func listers(m *migration, o *twoPoolOptions) (newList *cognito.Lister, oldLists
 	}
 	oldLists = []*cognito.Lister{cognito.NewLister(m.Old, oldLimit)}
 	limiters := map[string]*bulk.Limiter{m.OldPool.Region + "\x00" + m.OldPool.RoleARN: oldLimit}
-	for _, src := range m.Olds[1:] {
+	for i, src := range m.Olds {
+		if i == 0 {
+			continue // the first pool's is oldLimit's
+		}
 		key := src.Reach.Region + "\x00" + src.Reach.RoleARN
 		l := limiters[key]
 		if l == nil {

@@ -137,7 +137,7 @@ func runStatus(ctx context.Context, a *app, cmd string, opts *twoPoolOptions, no
 		total += n
 	}
 	p.Reserve(total)
-	newList, oldLists := listers(m, opts)
+	newList, oldLists := listerSet(m, opts)
 	bar := newProgressBar(a.stderr)
 	defer bar.done()
 
