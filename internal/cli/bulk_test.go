@@ -1,0 +1,382 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/cognito-migrate/cognito-migrate/internal/bulk"
+	"github.com/cognito-migrate/cognito-migrate/internal/cognito"
+	"github.com/cognito-migrate/cognito-migrate/internal/cognitotest"
+	"github.com/cognito-migrate/cognito-migrate/internal/migrate"
+	"github.com/cognito-migrate/cognito-migrate/internal/settings"
+)
+
+const (
+	bulkNewPool = "eu-west-1_NewPool1"
+	bulkOldPool = "us-east-1_OldPool1"
+	logsRole    = "arn:aws:iam::111122223333:role/CognitoImportLogs"
+)
+
+// bulkPool is the new pool: usernames with an email alias, case
+// insensitive, SMS MFA optional, a legacy sub attribute and a tenant.
+const bulkPool = `{"UserPool": {
+  "Id": "eu-west-1_NewPool1", "Name": "new-pool",
+  "Arn": "arn:aws:cognito-idp:eu-west-1:111122223333:userpool/eu-west-1_NewPool1",
+  "AliasAttributes": ["email"],
+  "UsernameConfiguration": {"CaseSensitive": false},
+  "MfaConfiguration": "OPTIONAL",
+  "SchemaAttributes": [
+    {"Name": "sub", "AttributeDataType": "String", "Mutable": false, "Required": true},
+    {"Name": "email", "AttributeDataType": "String", "Mutable": true},
+    {"Name": "email_verified", "AttributeDataType": "Boolean", "Mutable": true},
+    {"Name": "phone_number", "AttributeDataType": "String", "Mutable": true},
+    {"Name": "phone_number_verified", "AttributeDataType": "Boolean", "Mutable": true},
+    {"Name": "name", "AttributeDataType": "String", "Mutable": true},
+    {"Name": "locale", "AttributeDataType": "String", "Mutable": true},
+    {"Name": "custom:legacy_sub", "AttributeDataType": "String", "Mutable": true},
+    {"Name": "custom:tenant", "AttributeDataType": "String", "Mutable": true}
+  ]}}`
+
+// bulkClients shortens the import's polling; cut, when set, makes every
+// call from the cut-th on fail, as if the process died there: before the
+// request is sent, or (cutAfter) once the server has acted on it and
+// before the answer is read.
+type bulkClients struct {
+	*testClients
+	calls    atomic.Int64
+	cut      int64
+	cutAfter bool
+}
+
+func (c *bulkClients) importPollInterval() time.Duration { return time.Millisecond }
+
+func (c *bulkClients) Config(ctx context.Context, profile string) (aws.Config, error) {
+	cfg, err := c.testClients.Config(ctx, profile)
+	if err == nil {
+		cfg.HTTPClient = cutHTTP{c: c, next: cfg.HTTPClient}
+	}
+	return cfg, err
+}
+
+var errKilled = errors.New("killed")
+
+type cutHTTP struct {
+	c    *bulkClients
+	next aws.HTTPClient
+}
+
+func (h cutHTTP) Do(r *http.Request) (*http.Response, error) {
+	n := h.c.calls.Add(1)
+	if h.c.cut == 0 || n < h.c.cut {
+		return h.next.Do(r)
+	}
+	if h.c.cutAfter {
+		if resp, err := h.next.Do(r); err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+	}
+	return nil, errKilled
+}
+
+type bulkEnv struct {
+	*env
+	clients *bulkClients
+}
+
+func (e *bulkEnv) run(t *testing.T, args ...string) runResult {
+	t.Helper()
+	return e.runWith(t, e.clients, args...)
+}
+
+func (e *bulkEnv) runWith(t *testing.T, clients Clients, args ...string) runResult {
+	t.Helper()
+	var stdout, stderr strings.Builder
+	code := Run(context.Background(), args, e.getenv, &stdout, &stderr, clients)
+	t.Logf("cognito-migrate %s: exit %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, stdout.String(), stderr.String())
+	return runResult{code: code, stdout: stdout.String(), stderr: stderr.String()}
+}
+
+// oldUsers are the old pool's users: who is exported and who is skipped,
+// and why.
+func addOldUsers(f *cognitotest.Fake) {
+	u := func(name string, enabled bool, status string, attrs ...string) cognitotest.User {
+		a := map[string]string{"sub": "old-sub-" + name}
+		for i := 0; i+1 < len(attrs); i += 2 {
+			a[attrs[i]] = attrs[i+1]
+		}
+		return cognitotest.User{Username: name, Enabled: enabled, Status: status, Attributes: a}
+	}
+	for _, x := range []cognitotest.User{
+		u("alice", true, "CONFIRMED", "email", "alice@example.com", "email_verified", "true", "name", `Smith, Alice`,
+			"phone_number", "+0044123", "custom:org", "acme", "nickname", "dropped"),
+		u("bob", false, "CONFIRMED", "email", "bob@example.com", "email_verified", "true", "locale", "fr"),
+		u("carol", true, "UNCONFIRMED", "email", "carol@example.com", "email_verified", "true"),
+		u("dave", true, "CONFIRMED", "email", "dave@example.com", "email_verified", "true"),
+		u("erin", true, "CONFIRMED", "email", "erin@example.com", "email_verified", "false"),
+		u("frank", true, "CONFIRMED", "email", "frank@example.com", "email_verified", "true"),
+		u("gina", true, "CONFIRMED", "phone_number", "+33612345678", "phone_number_verified", "true", "name", "Gína Ünïcode"),
+		u("hank@example.com", true, "CONFIRMED", "email", "hank@example.com", "email_verified", "true"),
+		u("ivan", true, "FORCE_CHANGE_PASSWORD", "email", "ivan@example.com", "email_verified", "true"),
+		u("judy", true, "CONFIRMED", "email", "judy@example.com", "email_verified", "true", "name", `C:\Users\judy`),
+	} {
+		switch x.Username {
+		case "frank":
+			x.MFASettings = []string{"SOFTWARE_TOKEN_MFA"}
+		case "gina":
+			x.MFASettings = []string{"SMS_MFA"}
+		}
+		f.AddUser(bulkOldPool, x)
+	}
+	for _, g := range []string{"staff", "admins", "empty"} {
+		f.AddGroup(bulkOldPool, g)
+	}
+	f.AddToGroup(bulkOldPool, "staff", "alice")
+	f.AddToGroup(bulkOldPool, "admins", "alice")
+	f.AddToGroup(bulkOldPool, "staff", "bob")
+	f.AddToGroup(bulkOldPool, "staff", "dave")
+}
+
+var bulkSettings = map[string]string{
+	settings.EnvOldUserPoolID:      bulkOldPool,
+	settings.EnvOldClientID:        "oldclient123",
+	settings.EnvLegacySubAttribute: "custom:legacy_sub",
+	settings.EnvAttributeMap:       "custom:org=custom:tenant",
+	settings.EnvMFAPolicy:          "migrate",
+}
+
+// newBulkEnv has both pools in one wire fake (the old one reached through
+// OLD_USER_POOL_ENDPOINT) and the function's settings. dave is in the new
+// pool already: the function moved him.
+func newBulkEnv(t *testing.T, vars map[string]string) *bulkEnv {
+	t.Helper()
+	e := newEnv(t)
+	e.cognito.AddPool(cognitotest.Pool{ID: bulkOldPool})
+	e.cognito.AddPool(cognitotest.Pool{ID: bulkNewPool, AliasAttributes: []string{"email"}})
+	e.cognito.PutUserPool([]byte(bulkPool))
+	addOldUsers(e.cognito)
+	e.cognito.AddUser(bulkNewPool, cognitotest.User{Username: "dave", Enabled: true, Attributes: map[string]string{
+		"email": "dave@example.com", "email_verified": "true", "custom:legacy_sub": "old-sub-dave"}})
+	e.cognito.AddGroup(bulkNewPool, "staff")
+	e.lambda.SetEnvironment(functionARN, vars)
+	e.vars = map[string]string{settings.EnvOldUserPoolEndpoint: e.cognito.URL}
+	return &bulkEnv{env: e, clients: &bulkClients{testClients: e.clients}}
+}
+
+func exportArgs(dir string, more ...string) []string {
+	return append([]string{"export", "--user-pool-id", bulkNewPool, "--function-arn", functionARN, "--out", dir, "--output", "json"}, more...)
+}
+
+func importArgs(dir string, more ...string) []string {
+	return append([]string{"import", "--user-pool-id", bulkNewPool, "--function-arn", functionARN, "--from", dir,
+		"--cloudwatch-logs-role-arn", logsRole, "--output", "json"}, more...)
+}
+
+// poolState is what the new pool holds: users (without their new sub)
+// and group members.
+type poolState struct {
+	Users  map[string]userState
+	Groups map[string][]string
+}
+
+type userState struct {
+	Status  string
+	Enabled bool
+	Attrs   map[string]string
+}
+
+func newPoolState(f *cognitotest.Fake) poolState {
+	s := poolState{Users: map[string]userState{}, Groups: map[string][]string{}}
+	for _, u := range f.Users(bulkNewPool) {
+		delete(u.Attributes, "sub")
+		s.Users[u.Username] = userState{u.Status, u.Enabled, u.Attributes}
+	}
+	for _, g := range []string{"staff", "admins", "empty"} {
+		if m, ok := f.GroupMembers(bulkNewPool, g); ok {
+			s.Groups[g] = m
+		}
+	}
+	return s
+}
+
+// functionWouldGive is what the function's forgot-password decision gives
+// the old user who types name: the trigger's own code, read through the
+// real adapters.
+func functionWouldGive(t *testing.T, f *cognitotest.Fake, name string) migrate.Decision {
+	t.Helper()
+	s, err := settings.Load(func(k string) string { return bulkSettings[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	old, newPool := cognito.NewOldPool(f.Client(), bulkOldPool, "oldclient123", ""), cognito.NewNewPool(f.Client())
+	d, err := migrate.New(old, newPool, s.Rules).ForgotPassword(ctx, migrate.Request{NewPoolID: bulkNewPool, Username: name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Reason == migrate.UserDisabled {
+		// The function refuses disabled users; the export moves them
+		// and import disables them again: their shape is the same code's.
+		u, err := old.GetUser(ctx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := newPool.Config(ctx, bulkNewPool)
+		if err != nil {
+			t.Fatal(err)
+		}
+		shape, reason, err := s.Rules.Shape(cfg, u, name)
+		if err != nil || reason != "" {
+			t.Fatalf("Shape(%s) = %v, %v", name, reason, err)
+		}
+		return migrate.Decision{Migrate: true, Attributes: shape.Attributes}
+	}
+	return d
+}
+
+func readJSON[T any](t *testing.T, s string) T {
+	t.Helper()
+	var v T
+	if err := json.Unmarshal([]byte(s), &v); err != nil {
+		t.Fatalf("%v in %s", err, s)
+	}
+	return v
+}
+
+// Export and import end to end through the commands: every eligible old
+// user arrives as the function would have made them, disabled users are
+// disabled, memberships are the old ones, every other user is skipped with
+// a reason, and a second run changes nothing.
+func TestExportImportEndToEnd(t *testing.T) {
+	e := newBulkEnv(t, bulkSettings)
+	dir := filepath.Join(t.TempDir(), "export")
+
+	dry := e.run(t, exportArgs(dir, "--dry-run")...)
+	if dry.code != ExitOK {
+		t.Fatalf("export --dry-run: exit %d", dry.code)
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("export --dry-run wrote %s", dir)
+	}
+
+	r := e.run(t, exportArgs(dir)...)
+	if r.code != ExitOK {
+		t.Fatalf("export: exit %d", r.code)
+	}
+	got := readJSON[exportResult](t, r.stdout)
+	wantSkipped := map[bulk.SkipReason]int{
+		bulk.SkipUnconfirmed:                 1, // carol
+		bulk.SkipAlreadyInNewPool:            1, // dave
+		bulk.SkipNoVerifiedContact:           1, // erin
+		bulk.SkipForceChangePassword:         1, // ivan
+		bulk.SkipUnrepresentable:             1, // judy: a backslash
+		bulk.SkipReason("username_is_email"): 1, // hank: the new pool's email alias refuses it
+	}
+	if diff := cmp.Diff(wantSkipped, got.Skipped); diff != "" {
+		t.Errorf("skipped (-want +got):\n%s", diff)
+	}
+	if got.OldPoolUsers != 10 || got.NewPoolUsers != 1 || got.Exported != 4 {
+		t.Errorf("listed %d old, %d new, exported %d; want 10, 1, 4", got.OldPoolUsers, got.NewPoolUsers, got.Exported)
+	}
+	dryGot := readJSON[exportResult](t, dry.stdout)
+	if dryGot.Exported != got.Exported || !cmp.Equal(dryGot.Skipped, got.Skipped) {
+		t.Errorf("dry run counted %d %v, the export %d %v", dryGot.Exported, dryGot.Skipped, got.Exported, got.Skipped)
+	}
+	skippedLines, _ := os.ReadFile(filepath.Join(dir, bulk.SkippedFile))
+	if n := strings.Count(string(skippedLines), "\n"); n != 6 {
+		t.Errorf("skipped.jsonl has %d lines, want 6", n)
+	}
+
+	// Without a terminal and without --yes, import refuses.
+	if r := e.run(t, importArgs(dir)...); r.code != ExitUsage || !strings.Contains(r.stderr, "--yes") {
+		t.Errorf("import without --yes: exit %d, %q", r.code, r.stderr)
+	}
+	if r := e.run(t, importArgs(dir, "--dry-run")...); r.code != ExitOK {
+		t.Errorf("import --dry-run: exit %d", r.code)
+	}
+	if n := e.cognito.CallCount("CreateUserImportJob"); n != 0 {
+		t.Fatalf("refused and dry runs created %d jobs", n)
+	}
+
+	r = e.run(t, importArgs(dir, "--yes", "--create-missing-groups")...)
+	if r.code != ExitOK {
+		t.Fatalf("import: exit %d", r.code)
+	}
+	res := readJSON[importResult](t, r.stdout)
+	if res.Imported != 4 || res.Skipped != 0 || res.Failed != 0 || res.DisabledAgain != 1 || res.MembershipsAdded != 3 || len(res.LeftToDo) != 0 {
+		t.Errorf("import summary %+v", res)
+	}
+
+	state := newPoolState(e.cognito)
+	for _, name := range []string{"alice", "bob", "frank", "gina"} {
+		d := functionWouldGive(t, e.cognito, name)
+		u, ok := state.Users[name]
+		if !d.Migrate || !ok {
+			t.Errorf("%s: the function migrates: %v; in the new pool: %v", name, d.Migrate, ok)
+			continue
+		}
+		if diff := cmp.Diff(d.Attributes, u.Attrs); diff != "" {
+			t.Errorf("%s's attributes differ from the function's (-function +import):\n%s", name, diff)
+		}
+		if u.Status != "RESET_REQUIRED" || u.Enabled != (name != "bob") {
+			t.Errorf("%s: %s, enabled %v", name, u.Status, u.Enabled)
+		}
+	}
+	if len(state.Users) != 5 {
+		t.Errorf("new pool users: %v, want alice, bob, dave, frank and gina", slices.Sorted(func(yield func(string) bool) {
+			for k := range state.Users {
+				if !yield(k) {
+					return
+				}
+			}
+		}))
+	}
+	wantGroups := map[string][]string{"staff": {"alice", "bob"}, "admins": {"alice"}}
+	if diff := cmp.Diff(wantGroups, state.Groups); diff != "" {
+		t.Errorf("groups (-want +got):\n%s", diff)
+	}
+	for _, c := range e.cognito.Calls() {
+		if c.Operation == "CreateGroup" && c.Input["GroupName"] == "staff" {
+			t.Error("the existing group staff was created again")
+		}
+	}
+	gina := e.cognito.Users(bulkNewPool)
+	for _, u := range gina {
+		if u.Username == "gina" && !slices.Equal(u.MFASettings, []string{"SMS_MFA"}) {
+			t.Errorf("gina's SMS MFA: %v", u.MFASettings)
+		}
+	}
+
+	// A second run changes nothing: the import does nothing, and a new
+	// export finds everyone in the new pool.
+	before := len(e.cognito.Calls())
+	if r := e.run(t, importArgs(dir, "--yes")...); r.code != ExitOK {
+		t.Errorf("second import: exit %d", r.code)
+	}
+	for _, c := range e.cognito.Calls()[before:] {
+		switch c.Operation {
+		case "CreateUserImportJob", "StartUserImportJob", "AdminDisableUser", "AdminAddUserToGroup", "CreateGroup":
+			t.Errorf("second import called %s", c.Operation)
+		}
+	}
+	if diff := cmp.Diff(state, newPoolState(e.cognito)); diff != "" {
+		t.Errorf("second import changed the new pool:\n%s", diff)
+	}
+	r = e.run(t, exportArgs(filepath.Join(t.TempDir(), "again"))...)
+	if again := readJSON[exportResult](t, r.stdout); r.code != ExitOK || again.Exported != 0 || again.Skipped[bulk.SkipAlreadyInNewPool] != 5 {
+		t.Errorf("second export: exit %d, %+v", r.code, again)
+	}
+}
