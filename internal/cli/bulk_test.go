@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -16,6 +18,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/cognito-migrate/cognito-migrate/internal/bulk"
 	"github.com/cognito-migrate/cognito-migrate/internal/cognito"
@@ -61,12 +64,21 @@ type bulkClients struct {
 	cutAfter bool
 }
 
-func (c *bulkClients) importPollInterval() time.Duration { return time.Millisecond }
+func (c *bulkClients) tuneImporter(im *bulk.Importer) {
+	im.PollInterval = time.Millisecond
+	im.JobLimiter = bulk.NewLimiter(bulk.SystemClock{}, 1000, 10)
+	im.UserLimiter = bulk.NewLimiter(bulk.SystemClock{}, 1000, 10)
+}
 
 func (c *bulkClients) Config(ctx context.Context, profile string) (aws.Config, error) {
 	cfg, err := c.testClients.Config(ctx, profile)
 	if err == nil {
 		cfg.HTTPClient = cutHTTP{c: c, next: cfg.HTTPClient}
+		if c.cut > 0 {
+			// A dead process retries nothing; the SDK's backoff would
+			// only slow the test down.
+			cfg.Retryer = func() aws.Retryer { return aws.NopRetryer{} }
+		}
 	}
 	return cfg, err
 }
@@ -378,5 +390,119 @@ func TestExportImportEndToEnd(t *testing.T) {
 	r = e.run(t, exportArgs(filepath.Join(t.TempDir(), "again"))...)
 	if again := readJSON[exportResult](t, r.stdout); r.code != ExitOK || again.Exported != 0 || again.Skipped[bulk.SkipAlreadyInNewPool] != 5 {
 		t.Errorf("second export: exit %d, %+v", r.code, again)
+	}
+}
+
+func TestBulkHelp(t *testing.T) {
+	for _, cmd := range []string{"export", "import", "map"} {
+		t.Run(cmd, func(t *testing.T) {
+			r := newEnv(t).run(t, cmd, "-h")
+			if r.code != ExitOK || r.stderr != "" {
+				t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+			}
+			golden(t, "help."+cmd+".txt", []byte(r.stdout))
+		})
+	}
+}
+
+// Killing import at any call, before the request leaves or after Cognito
+// acted on it and before the answer arrives, and running it again ends in
+// the state of one uninterrupted run, and no file is imported twice.
+func TestImportKilledAtEachStep(t *testing.T) {
+	exportTo := func(t *testing.T, e *bulkEnv) string {
+		t.Helper()
+		dir := filepath.Join(t.TempDir(), "export")
+		if r := e.run(t, exportArgs(dir)...); r.code != ExitOK {
+			t.Fatalf("export: exit %d", r.code)
+		}
+		return dir
+	}
+	args := func(dir string) []string { return importArgs(dir, "--yes", "--create-missing-groups") }
+
+	ref := newBulkEnv(t, bulkSettings)
+	dir := exportTo(t, ref)
+	before := ref.clients.calls.Load()
+	if r := ref.run(t, args(dir)...); r.code != ExitOK {
+		t.Fatalf("uninterrupted import: exit %d", r.code)
+	}
+	calls := ref.clients.calls.Load() - before
+	want := newPoolState(ref.cognito)
+	if len(want.Users) != 5 || len(want.Groups["staff"]) != 2 {
+		t.Fatalf("the uninterrupted import gave %+v", want)
+	}
+
+	for _, after := range []bool{false, true} {
+		for cut := int64(1); cut <= calls; cut++ {
+			name := fmt.Sprintf("before call %d", cut)
+			if after {
+				name = fmt.Sprintf("after call %d", cut)
+			}
+			t.Run(name, func(t *testing.T) {
+				t.Parallel()
+				e := newBulkEnv(t, bulkSettings)
+				dir := exportTo(t, e)
+				killed := &bulkClients{testClients: e.env.clients, cut: cut, cutAfter: after}
+				if r := e.runWith(t, killed, args(dir)...); r.code == ExitOK {
+					t.Fatalf("the killed import exited 0")
+				}
+				r := e.run(t, args(dir)...)
+				if r.code != ExitOK {
+					t.Fatalf("the import run again: exit %d", r.code)
+				}
+				if diff := cmp.Diff(want, newPoolState(e.cognito)); diff != "" {
+					t.Errorf("new pool after a kill and a rerun (-uninterrupted +got):\n%s", diff)
+				}
+				started := 0
+				for _, c := range e.cognito.Calls() {
+					if c.Operation == "StartUserImportJob" && c.Status == http.StatusOK {
+						started++
+					}
+				}
+				if started != 1 {
+					t.Errorf("%d import jobs started for one file", started)
+				}
+				if res := readJSON[importResult](t, r.stdout); res.Imported != 4 || res.DisabledAgain != 1 || res.MembershipsAdded != 3 {
+					t.Errorf("summary after the rerun: %d imported, %d disabled, %d memberships; want 4, 1, 3", res.Imported, res.DisabledAgain, res.MembershipsAdded)
+				}
+			})
+		}
+	}
+}
+
+// Someone who takes an exported username in the new pool after the export
+// never gets the old user's groups or disabled flag.
+func TestImportLeavesSomeoneElsesUsername(t *testing.T) {
+	for _, legacy := range []string{"custom:legacy_sub", ""} {
+		t.Run("LEGACY_SUB_ATTRIBUTE="+legacy, func(t *testing.T) {
+			vars := maps.Clone(bulkSettings)
+			vars[settings.EnvLegacySubAttribute] = legacy
+			e := newBulkEnv(t, vars)
+			dir := filepath.Join(t.TempDir(), "export")
+			if r := e.run(t, exportArgs(dir)...); r.code != ExitOK {
+				t.Fatalf("export: exit %d", r.code)
+			}
+			for _, name := range []string{"alice", "bob"} {
+				e.cognito.AddUser(bulkNewPool, cognitotest.User{Username: name, Enabled: true, Attributes: map[string]string{
+					"email": "new-" + name + "@example.org", "email_verified": "true"}})
+			}
+			r := e.run(t, importArgs(dir, "--yes", "--create-missing-groups")...)
+			if r.code != ExitFailure {
+				t.Errorf("exit %d, want %d: something is left to decide", r.code, ExitFailure)
+			}
+			res := readJSON[importResult](t, r.stdout)
+			if res.Files[0].NotSamePerson != 2 || res.Imported != 2 || res.Skipped != 2 {
+				t.Errorf("not the same person %d, imported %d, skipped %d; want 2, 2, 2", res.Files[0].NotSamePerson, res.Imported, res.Skipped)
+			}
+			if !slices.ContainsFunc(res.LeftToDo, func(s string) bool { return strings.Contains(s, "belong to someone else") }) {
+				t.Errorf("left to do: %q", res.LeftToDo)
+			}
+			state := newPoolState(e.cognito)
+			if !state.Users["bob"].Enabled {
+				t.Error("the new bob was disabled with the old bob's flag")
+			}
+			if diff := cmp.Diff(map[string][]string{"staff": nil, "admins": nil}, state.Groups, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("the new alice and bob got the old ones' groups:\n%s", diff)
+			}
+		})
 	}
 }

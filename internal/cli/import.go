@@ -201,7 +201,7 @@ func noneIfEmpty(s string) string {
 // Optional interfaces a Clients may implement, for tests of import.
 type (
 	// importTuner shortens the import's waits.
-	importTuner interface{ importPollInterval() time.Duration }
+	importTuner interface{ tuneImporter(*bulk.Importer) }
 	// terminaler says whether stdin and stderr are a terminal, and gives
 	// stdin.
 	terminaler interface{ terminal() (io.Reader, bool) }
@@ -278,7 +278,7 @@ func (a *app) importUsers(ctx context.Context, opts *importOptions, res *importR
 		},
 	}
 	if t, ok := a.clients.(importTuner); ok {
-		im.PollInterval = t.importPollInterval()
+		t.tuneImporter(im)
 	}
 	st, err = im.Run(ctx)
 	bar.done()
