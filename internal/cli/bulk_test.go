@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -62,6 +63,18 @@ type bulkClients struct {
 	calls    atomic.Int64
 	cut      int64
 	cutAfter bool
+	// refuse, when set, answers the requests it picks (by operation and
+	// body) with an AccessDeniedException.
+	refuse func(op string, body []byte) bool
+	// tty, when set, is a terminal's input.
+	tty *string
+}
+
+func (c *bulkClients) terminal() (io.Reader, bool) {
+	if c.tty == nil {
+		return nil, false
+	}
+	return strings.NewReader(*c.tty), true
 }
 
 func (c *bulkClients) tuneImporter(im *bulk.Importer) {
@@ -92,6 +105,16 @@ type cutHTTP struct {
 
 func (h cutHTTP) Do(r *http.Request) (*http.Response, error) {
 	n := h.c.calls.Add(1)
+	if h.c.refuse != nil && r.Body != nil {
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		_, op, _ := strings.Cut(r.Header.Get("X-Amz-Target"), ".")
+		if h.c.refuse(op, body) {
+			return &http.Response{StatusCode: http.StatusBadRequest, Request: r,
+				Header: http.Header{"Content-Type": {"application/x-amz-json-1.1"}, "X-Amzn-Errortype": {"AccessDeniedException"}},
+				Body:   io.NopCloser(strings.NewReader(`{"__type":"AccessDeniedException","message":"not allowed"}`))}, nil
+		}
+	}
 	if h.c.cut == 0 || n < h.c.cut {
 		return h.next.Do(r)
 	}
@@ -180,7 +203,7 @@ func newBulkEnv(t *testing.T, vars map[string]string) *bulkEnv {
 	e.cognito.AddPool(cognitotest.Pool{ID: bulkNewPool, AliasAttributes: []string{"email"}})
 	e.cognito.PutUserPool([]byte(bulkPool))
 	addOldUsers(e.cognito)
-	e.cognito.AddUser(bulkNewPool, cognitotest.User{Username: "dave", Enabled: true, Attributes: map[string]string{
+	e.cognito.AddUser(bulkNewPool, cognitotest.User{Username: "dave", Enabled: true, Created: time.Now().Add(-time.Hour), Attributes: map[string]string{
 		"email": "dave@example.com", "email_verified": "true", "custom:legacy_sub": "old-sub-dave"}})
 	e.cognito.AddGroup(bulkNewPool, "staff")
 	e.lambda.SetEnvironment(functionARN, vars)
@@ -504,5 +527,154 @@ func TestImportLeavesSomeoneElsesUsername(t *testing.T) {
 				t.Errorf("the new alice and bob got the old ones' groups:\n%s", diff)
 			}
 		})
+	}
+}
+
+// A listing that fails half-way fails the command and leaves nothing that
+// looks like an export: no export.json, no CSV file, and import refuses
+// the directory.
+func TestExportFailedListingLeavesNoExport(t *testing.T) {
+	e := newBulkEnv(t, bulkSettings)
+	for i := range 70 { // two pages
+		name := fmt.Sprintf("user%03d", i)
+		e.cognito.AddUser(bulkOldPool, cognitotest.User{Username: name, Enabled: true, Attributes: map[string]string{
+			"email": name + "@example.com", "email_verified": "true"}})
+	}
+	e.clients.refuse = func(op string, body []byte) bool {
+		return op == "ListUsers" && bytes.Contains(body, []byte(bulkOldPool)) && bytes.Contains(body, []byte("PaginationToken"))
+	}
+	dir := filepath.Join(t.TempDir(), "export")
+	r := e.run(t, exportArgs(dir)...)
+	if r.code != ExitFailure || !strings.Contains(r.stderr, "ListUsers on user pool "+bulkOldPool) {
+		t.Fatalf("export with a failed listing: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if res := readJSON[exportResult](t, r.stdout); res.Error == nil || res.Exported != 0 {
+		t.Errorf("result %+v: want an error and nothing exported", res)
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, de := range entries {
+		t.Errorf("the failed export left %s", de.Name())
+	}
+	e.clients.refuse = nil
+	if r := e.run(t, importArgs(dir, "--yes")...); r.code != ExitFailure || !strings.Contains(r.stdout, "not a finished export") {
+		t.Errorf("import of the failed export: exit %d, %s", r.code, r.stdout)
+	}
+	if n := e.cognito.CallCount("CreateUserImportJob"); n != 0 {
+		t.Errorf("%d jobs created from a failed export", n)
+	}
+}
+
+// On a terminal, import asks first; anything but yes changes nothing.
+func TestImportAsksOnATerminal(t *testing.T) {
+	e := newBulkEnv(t, bulkSettings)
+	dir := filepath.Join(t.TempDir(), "export")
+	if r := e.run(t, exportArgs(dir)...); r.code != ExitOK {
+		t.Fatalf("export: exit %d", r.code)
+	}
+	no, yes := "n\n", "yes\n"
+	e.clients.tty = &no
+	r := e.run(t, importArgs(dir)...)
+	if r.code != ExitFailure || !strings.Contains(r.stderr, "[y/N]") || !strings.Contains(r.stderr, "not confirmed") {
+		t.Errorf("answered no: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if n := e.cognito.CallCount("CreateUserImportJob"); n != 0 {
+		t.Fatalf("answered no, and %d jobs were created", n)
+	}
+	e.clients.tty = &yes
+	if r := e.run(t, importArgs(dir, "--create-missing-groups")...); r.code != ExitOK {
+		t.Errorf("answered yes: exit %d", r.code)
+	}
+}
+
+// --dry-run finds another import job running, and changes nothing.
+func TestImportDryRunFindsARunningJob(t *testing.T) {
+	e := newBulkEnv(t, bulkSettings)
+	dir := filepath.Join(t.TempDir(), "export")
+	if r := e.run(t, exportArgs(dir)...); r.code != ExitOK {
+		t.Fatalf("export: exit %d", r.code)
+	}
+	ctx := context.Background()
+	jobs := cognito.NewImportJobs(e.cognito.Client(), bulkNewPool, logsRole, nil)
+	other, err := jobs.CreateImportJob(ctx, "someone-elses")
+	if err != nil {
+		t.Fatal(err)
+	}
+	header, _ := jobs.CSVHeader(ctx)
+	csv := strings.Join(header, ",") + "\n"
+	if err := jobs.UploadCSV(ctx, other.PreSignedURL, strings.NewReader(csv), int64(len(csv))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := jobs.StartImportJob(ctx, other.ID); err != nil {
+		t.Fatal(err)
+	}
+	before := len(e.cognito.Calls())
+	r := e.run(t, importArgs(dir, "--dry-run")...)
+	if r.code != ExitFailure || !strings.Contains(r.stdout, other.ID) {
+		t.Errorf("dry run with a running job: exit %d, %s", r.code, r.stdout)
+	}
+	for _, c := range e.cognito.Calls()[before:] {
+		if !strings.HasPrefix(c.Operation, "Describe") && !strings.HasPrefix(c.Operation, "Get") && !strings.HasPrefix(c.Operation, "List") {
+			t.Errorf("dry run called %s", c.Operation)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, bulk.StateFile)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("dry run wrote %s", bulk.StateFile)
+	}
+}
+
+// map writes old sub -> new sub for every user with the legacy sub, and
+// tells the function's moves from the import's by the job's window.
+func TestMap(t *testing.T) {
+	e := newBulkEnv(t, bulkSettings)
+	dir := filepath.Join(t.TempDir(), "export")
+	if r := e.run(t, exportArgs(dir)...); r.code != ExitOK {
+		t.Fatalf("export: exit %d", r.code)
+	}
+	if r := e.run(t, importArgs(dir, "--yes")...); r.code != ExitFailure { // admins is missing: left to do
+		t.Fatalf("import: exit %d", r.code)
+	}
+	e.cognito.AddUser(bulkNewPool, cognitotest.User{Username: "newcomer", Enabled: true, Attributes: map[string]string{"email": "n@example.com"}})
+	out := filepath.Join(t.TempDir(), "subs.jsonl")
+	r := e.run(t, "map", "--user-pool-id", bulkNewPool, "--function-arn", functionARN, "--out", out)
+	if r.code != ExitOK {
+		t.Fatalf("map: exit %d", r.code)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	newSubs := map[string]string{}
+	for _, u := range e.cognito.Users(bulkNewPool) {
+		newSubs[u.Username] = u.Attributes["sub"]
+	}
+	var got []SubMapping
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		got = append(got, readJSON[SubMapping](t, line))
+	}
+	var want []SubMapping
+	for _, name := range []string{"dave", "alice", "bob", "frank", "gina"} {
+		moved := MovedByImport
+		if name == "dave" {
+			moved = MovedByTrigger
+		}
+		want = append(want, SubMapping{OldSub: "old-sub-" + name, NewSub: newSubs[name], Username: name, Moved: moved})
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("mapping (-want +got):\n%s", diff)
+	}
+	if !strings.Contains(r.stdout, "Wrote 5 mappings") || !strings.Contains(r.stdout, "1 have no old sub") {
+		t.Errorf("summary %q", r.stdout)
+	}
+
+	noLegacy := maps.Clone(bulkSettings)
+	delete(noLegacy, settings.EnvLegacySubAttribute)
+	e.lambda.SetEnvironment(functionARN, noLegacy)
+	other := filepath.Join(t.TempDir(), "none.jsonl")
+	r = e.run(t, "map", "--user-pool-id", bulkNewPool, "--function-arn", functionARN, "--out", other)
+	if r.code != ExitFailure || !strings.Contains(r.stderr, "LEGACY_SUB_ATTRIBUTE is not set") || !strings.Contains(r.stderr, "custom:legacy_sub") {
+		t.Errorf("map without LEGACY_SUB_ATTRIBUTE: exit %d, %q", r.code, r.stderr)
+	}
+	if _, err := os.Stat(other); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("map without LEGACY_SUB_ATTRIBUTE wrote %s", other)
 	}
 }

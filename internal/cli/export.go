@@ -81,7 +81,7 @@ usage error.`,
 		if opts.Out == "" {
 			return usagef(c.name, "--out is required")
 		}
-		res := &exportResult{Out: opts.Out, DryRun: opts.DryRun, Skipped: map[bulk.SkipReason]int{}}
+		res := &exportResult{Out: opts.Out, DryRun: opts.DryRun, Skipped: map[bulk.SkipReason]int{}, Files: []bulk.ExportFile{}}
 		err := a.export(ctx, opts, res)
 		return a.finish(opts.Output, res, err)
 	}
