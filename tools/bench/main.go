@@ -18,6 +18,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -67,7 +68,33 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	doc := flags.String("doc", "docs/performance.md", "replace the generated table in this document (\"\" for none)")
 	timeout := flags.Duration("timeout", 10*time.Minute, "give up after this long")
 	render := flags.String("render", "", "measure nothing: print the table of this results file and put it in -doc")
+	scenario := flags.String("scenario", "all", "what to measure: function (the trigger), export (cognito-migrate export on the fake), or all")
+	exportSizes := flags.String("export-sizes", "10000,100000", "old-pool sizes of the export scenario, comma-separated")
+	exportOut := flags.String("export-out", "bench/export.json", "write the export scenario's results as JSON here (\"\" for none)")
 	if err := flags.Parse(args); err != nil {
+		return 2
+	}
+	var sizes []int
+	for _, s := range strings.Split(*exportSizes, ",") {
+		var n int
+		if _, err := fmt.Sscanf(strings.TrimSpace(s), "%d", &n); err != nil || n < 1 {
+			fmt.Fprintf(stderr, "bench: -export-sizes: %q is not a number of users\n", s)
+			return 2
+		}
+		sizes = append(sizes, n)
+	}
+	switch *scenario {
+	case "function", "all":
+	case "export":
+		if _, err := os.Stat("go.mod"); err != nil {
+			fmt.Fprintln(stderr, "bench: run it from the module root (make bench)")
+			return 2
+		}
+		ctx, cancel := context.WithTimeout(ctx, *timeout)
+		defer cancel()
+		return runExport(ctx, sizes, *exportOut, stdout, stderr)
+	default:
+		fmt.Fprintf(stderr, "bench: -scenario %q: want function, export or all\n", *scenario)
 		return 2
 	}
 	if opts.Users < 1 || opts.WarmUp < 1 || opts.ColdRuns < 1 {
@@ -139,6 +166,36 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(res.Errors) > 0 {
 		fmt.Fprintf(stderr, "bench: %d part(s) failed; see above\n", len(res.Errors))
 		return 1
+	}
+	if *scenario == "all" {
+		return runExport(ctx, sizes, *exportOut, stdout, stderr)
+	}
+	return 0
+}
+
+// runExport runs the export scenario, prints its table and writes its
+// results.
+func runExport(ctx context.Context, sizes []int, out string, stdout, stderr io.Writer) int {
+	res, err := RunExport(ctx, ".", sizes, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "bench: %v\n", err)
+		return 1
+	}
+	fmt.Fprintln(stdout)
+	fmt.Fprint(stdout, ExportMarkdown(res))
+	if out != "" {
+		b, err := json.MarshalIndent(res, "", "  ")
+		if err == nil {
+			err = os.MkdirAll(filepath.Dir(out), 0o755)
+		}
+		if err == nil {
+			err = os.WriteFile(out, append(b, '\n'), 0o644)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "bench: write %s: %v\n", out, err)
+			return 1
+		}
+		fmt.Fprintf(stderr, "wrote %s\n", out)
 	}
 	return 0
 }

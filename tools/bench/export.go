@@ -1,0 +1,172 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/cognito-migrate/cognito-migrate/internal/cognitotest"
+)
+
+// The export scenario: `cognito-migrate export`, the built binary, against
+// the wire fake holding both pools, with ListUsers' quota enforced as
+// Cognito enforces it (30 requests in any second, per account and region,
+// https://docs.aws.amazon.com/cognito/latest/developerguide/quotas.html).
+// Pages hold 60 users, so 1,800 users per second is the ceiling any export
+// can reach; the goal is 90% of it, and a peak memory that does not grow
+// with the pool (rows are streamed, never held).
+
+// ExportCeiling is ListUsers' ceiling in users per second: 30 requests per
+// second, 60 users each.
+const ExportCeiling = 30 * 60
+
+// ExportGoal is the share of the ceiling the export should reach.
+const ExportGoal = 0.9
+
+// ExportRun is one export of a pool of Users old users.
+type ExportRun struct {
+	Users int `json:"users"`
+	// Seconds is the command's wall time, from start to exit.
+	Seconds float64 `json:"seconds"`
+	// UsersPerSecond is Users / Seconds; Ceiling its share of
+	// ExportCeiling.
+	UsersPerSecond float64 `json:"usersPerSecond"`
+	Ceiling        float64 `json:"ceiling"`
+	// ListUsersCalls and Throttled count the ListUsers requests the fake
+	// answered and those it refused for the quota.
+	ListUsersCalls int `json:"listUsersCalls"`
+	Throttled      int `json:"throttled"`
+	Exported       int `json:"exported"`
+	// PeakRSSBytes is the command's peak resident set size (getrusage's
+	// ru_maxrss of the exited process).
+	PeakRSSBytes int64 `json:"peakRssBytes"`
+}
+
+// ExportResults are the export scenario's runs.
+type ExportResults struct {
+	Command string      `json:"command"`
+	Runs    []ExportRun `json:"runs"`
+}
+
+const (
+	benchNewPool = "eu-west-1_BenchNew1"
+	benchOldPool = "eu-west-1_BenchOld1"
+)
+
+// benchNewPoolDesc is a username pool with the attributes the generated
+// users have, MFA off (so no AdminGetUser per user: MFA_POLICY=migrate).
+const benchNewPoolDesc = `{"UserPool": {
+  "Id": "eu-west-1_BenchNew1", "Name": "bench-new",
+  "Arn": "arn:aws:cognito-idp:eu-west-1:111122223333:userpool/eu-west-1_BenchNew1",
+  "MfaConfiguration": "OFF",
+  "SchemaAttributes": [
+    {"Name": "sub", "AttributeDataType": "String", "Mutable": false, "Required": true},
+    {"Name": "email", "AttributeDataType": "String", "Mutable": true},
+    {"Name": "email_verified", "AttributeDataType": "Boolean", "Mutable": true},
+    {"Name": "name", "AttributeDataType": "String", "Mutable": true},
+    {"Name": "custom:legacy_sub", "AttributeDataType": "String", "Mutable": true}
+  ]}}`
+
+// RunExport builds cognito-migrate and exports pools of each size.
+func RunExport(ctx context.Context, moduleDir string, sizes []int, progress io.Writer) (ExportResults, error) {
+	dir, err := os.MkdirTemp("", "bench-export-")
+	if err != nil {
+		return ExportResults{}, err
+	}
+	defer os.RemoveAll(dir)
+	bin := filepath.Join(dir, "cognito-migrate")
+	build := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", bin, "./cmd/cognito-migrate")
+	build.Dir = moduleDir
+	if out, err := build.CombinedOutput(); err != nil {
+		return ExportResults{}, fmt.Errorf("go build ./cmd/cognito-migrate: %w\n%s", err, out)
+	}
+	res := ExportResults{Command: "cognito-migrate export --user-pool-id NEW --out DIR --old-user-pool-id OLD --old-client-id ID " +
+		"--legacy-sub-attribute custom:legacy_sub --mfa-policy migrate (the fake: both pools, ListUsers limited to 30/s)"}
+	for _, n := range sizes {
+		fmt.Fprintf(progress, "export: %d users...\n", n)
+		run, err := exportOnce(ctx, bin, filepath.Join(dir, fmt.Sprint(n)), n)
+		if err != nil {
+			return res, fmt.Errorf("export of %d users: %w", n, err)
+		}
+		fmt.Fprintf(progress, "export: %d users in %.1f s, %.0f users/s (%.0f%% of the ceiling), peak RSS %s\n",
+			n, run.Seconds, run.UsersPerSecond, 100*run.Ceiling, fmtMiB(run.PeakRSSBytes))
+		res.Runs = append(res.Runs, run)
+	}
+	return res, nil
+}
+
+func exportOnce(ctx context.Context, bin, out string, n int) (ExportRun, error) {
+	f, stop := cognitotest.NewServer(cognitotest.ServerOptions{})
+	defer stop()
+	f.AddPool(cognitotest.Pool{ID: benchOldPool})
+	f.AddPool(cognitotest.Pool{ID: benchNewPool})
+	f.PutUserPool([]byte(benchNewPoolDesc))
+	created := time.Now().Add(-24 * time.Hour)
+	for i := range n {
+		name := fmt.Sprintf("user%07d", i)
+		f.AddUser(benchOldPool, cognitotest.User{Username: name, Enabled: true, Created: created, LastModified: created,
+			Attributes: map[string]string{"email": name + "@example.com", "email_verified": "true", "name": "User " + name}})
+	}
+	f.SetRateLimit("ListUsers", 30)
+
+	cmd := exec.CommandContext(ctx, bin, "export", "--user-pool-id", benchNewPool, "--out", out, "--output", "json",
+		"--old-user-pool-id", benchOldPool, "--old-client-id", "benchclient", "--legacy-sub-attribute", "custom:legacy_sub",
+		"--mfa-policy", "migrate")
+	cmd.Env = []string{
+		"HOME=" + filepath.Dir(out), "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null",
+		"AWS_ACCESS_KEY_ID=bench", "AWS_SECRET_ACCESS_KEY=bench", "AWS_REGION=eu-west-1", "AWS_EC2_METADATA_DISABLED=true",
+		"AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER=" + f.URL, "OLD_USER_POOL_ENDPOINT=" + f.URL,
+	}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	start := time.Now()
+	err := cmd.Run()
+	elapsed := time.Since(start)
+	if err != nil {
+		return ExportRun{}, fmt.Errorf("%w\n%s%s", err, stdout.Bytes(), stderr.Bytes())
+	}
+	var summary struct {
+		OldPoolUsers int `json:"old_pool_users"`
+		Exported     int `json:"exported"`
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &summary); err != nil {
+		return ExportRun{}, fmt.Errorf("read the summary: %w\n%s", err, stdout.Bytes())
+	}
+	if summary.OldPoolUsers != n || summary.Exported != n {
+		return ExportRun{}, fmt.Errorf("listed %d and exported %d of %d users", summary.OldPoolUsers, summary.Exported, n)
+	}
+	run := ExportRun{Users: n, Seconds: elapsed.Seconds(), Exported: summary.Exported,
+		ListUsersCalls: f.CallCount("ListUsers"), Throttled: f.Throttled("ListUsers")}
+	run.UsersPerSecond = float64(n) / run.Seconds
+	run.Ceiling = run.UsersPerSecond / ExportCeiling
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		run.PeakRSSBytes = ru.Maxrss * 1024 // kilobytes on Linux
+	}
+	return run, nil
+}
+
+// ExportMarkdown is the export scenario's table.
+func ExportMarkdown(r ExportResults) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Export (`%s`): goal at least %.0f%% of ListUsers' ceiling of %d users/s, and a flat peak memory.\n\n",
+		r.Command, 100*ExportGoal, ExportCeiling)
+	b.WriteString("| old users | time | users/s | of the ceiling | ListUsers calls (throttled) | peak RSS |\n")
+	b.WriteString("|---|---|---|---|---|---|\n")
+	for _, run := range r.Runs {
+		verdict := "met"
+		if run.Ceiling < ExportGoal {
+			verdict = "NOT met"
+		}
+		fmt.Fprintf(&b, "| %d | %.1f s | %.0f | %.1f%% (%s) | %d (%d) | %s |\n",
+			run.Users, run.Seconds, run.UsersPerSecond, 100*run.Ceiling, verdict, run.ListUsersCalls, run.Throttled, fmtMiB(run.PeakRSSBytes))
+	}
+	return b.String()
+}
