@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -8,6 +9,7 @@ import (
 	"hash/maphash"
 	"io"
 	"maps"
+	"net/http"
 	"path/filepath"
 	"slices"
 	"time"
@@ -410,4 +412,30 @@ func (p *poolIndex) add(u migrate.ListedUser) {
 
 func (p *poolIndex) has(r bulk.Row) bool {
 	return p.each(r.Username, r.Attributes, func(k uint64) bool { _, ok := p.keys[k]; return ok })
+}
+
+// bufferedRequests hands the transport its own copy of each request body.
+// The SDK closes the body it built as soon as the response headers are in;
+// when the server answers before the transport has seen the body's end (a
+// local endpoint such as cognito-local), the transport closes the
+// connection and the response, when larger than its buffer (a ListUsers
+// page), fails with "use of closed network connection" and is retried
+// (aws/aws-sdk-go-v2#1825): under ListUsers' quota every retry costs a
+// request. The SDK's request bodies are small JSON documents.
+type bufferedRequests struct {
+	next interface {
+		Do(*http.Request) (*http.Response, error)
+	}
+}
+
+func (b bufferedRequests) Do(r *http.Request) (*http.Response, error) {
+	if r.Body != nil && r.Body != http.NoBody {
+		body, err := io.ReadAll(r.Body)
+		r.Body.Close()
+		if err != nil {
+			return nil, err
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+	}
+	return b.next.Do(r)
 }

@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/cognito-migrate/cognito-migrate/internal/cognitotest"
@@ -45,8 +44,8 @@ type ExportRun struct {
 	ListUsersCalls int `json:"listUsersCalls"`
 	Throttled      int `json:"throttled"`
 	Exported       int `json:"exported"`
-	// PeakRSSBytes is the command's peak resident set size (getrusage's
-	// ru_maxrss of the exited process).
+	// PeakRSSBytes is the command's peak resident set size (VmHWM, read
+	// every 10 ms while it runs).
 	PeakRSSBytes int64 `json:"peakRssBytes"`
 }
 
@@ -110,11 +109,13 @@ func exportOnce(ctx context.Context, bin, out string, n int) (ExportRun, error) 
 	f.AddPool(cognitotest.Pool{ID: benchNewPool})
 	f.PutUserPool([]byte(benchNewPoolDesc))
 	created := time.Now().Add(-24 * time.Hour)
-	for i := range n {
+	users := make([]cognitotest.User, n)
+	for i := range users {
 		name := fmt.Sprintf("user%07d", i)
-		f.AddUser(benchOldPool, cognitotest.User{Username: name, Enabled: true, Created: created, LastModified: created,
-			Attributes: map[string]string{"email": name + "@example.com", "email_verified": "true", "name": "User " + name}})
+		users[i] = cognitotest.User{Username: name, Enabled: true, Created: created, LastModified: created,
+			Attributes: map[string]string{"email": name + "@example.com", "email_verified": "true", "name": "User " + name}}
 	}
+	f.AddUsers(benchOldPool, users)
 	f.SetRateLimit("ListUsers", 30)
 
 	cmd := exec.CommandContext(ctx, bin, "export", "--user-pool-id", benchNewPool, "--out", out, "--output", "json",
@@ -128,8 +129,37 @@ func exportOnce(ctx context.Context, bin, out string, n int) (ExportRun, error) 
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	start := time.Now()
-	err := cmd.Run()
+	if err := cmd.Start(); err != nil {
+		return ExportRun{}, err
+	}
+	// VmHWM of the running command, sampled: getrusage's ru_maxrss would
+	// also count the memory of this process, whose address space the child
+	// shares until it execs.
+	var peak int64
+	done := make(chan struct{})
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			// Until it has exec'd, the child's status is this process's.
+			if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", cmd.Process.Pid)); err == nil && bytes.HasPrefix(b, []byte("Name:\tcognito-migrate\n")) {
+				if hwm, err := parseVmHWM(b); err == nil {
+					peak = max(peak, hwm)
+				}
+			}
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	err := cmd.Wait()
 	elapsed := time.Since(start)
+	close(done)
+	<-sampled
 	if err != nil {
 		return ExportRun{}, fmt.Errorf("%w\n%s%s", err, stdout.Bytes(), stderr.Bytes())
 	}
@@ -147,9 +177,7 @@ func exportOnce(ctx context.Context, bin, out string, n int) (ExportRun, error) 
 		ListUsersCalls: f.CallCount("ListUsers"), Throttled: f.Throttled("ListUsers")}
 	run.UsersPerSecond = float64(n) / run.Seconds
 	run.Ceiling = run.UsersPerSecond / ExportCeiling
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		run.PeakRSSBytes = ru.Maxrss * 1024 // kilobytes on Linux
-	}
+	run.PeakRSSBytes = peak
 	return run, nil
 }
 
