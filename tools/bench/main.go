@@ -6,7 +6,9 @@
 // measures warm latency against the bare round trip ("the floor"),
 // old-pool calls and how many are waited for in sequence, cold starts with
 // and without an assumed role, peak memory and package size, and runs the
-// per-event Go benchmarks. It prints the tables, writes the results as JSON
+// per-event Go benchmarks; then `cognito-migrate export` against the wire
+// fake with ListUsers' quota enforced, at 10,000 and 100,000 users
+// (export.go; -scenario export runs only that). It prints the tables, writes the results as JSON
 // and go test's benchmark output (benchstat's input), and updates the
 // tables in docs/performance.md. Nothing here is asserted by `go test`:
 // speed is measured, and judged against the targets in the report.
