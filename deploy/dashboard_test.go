@@ -39,6 +39,10 @@ func reasonsOf(o string) []string {
 		for _, k := range migrate.FaultKinds() {
 			out = append(out, string(k))
 		}
+	default:
+		for _, r := range migrate.CompanionReasons(migrate.Outcome(o)) {
+			out = append(out, string(r))
+		}
 	}
 	return out
 }
@@ -168,6 +172,7 @@ func checkDashboard(t *cfnTemplate) []string {
 		}
 		for what, want := range map[string][]string{
 			"Outcome": outcomes(), "declined": reasonsOf("declined"), "error": reasonsOf("error"), "TriggerSource": migrate.Sources(),
+			"allowed": reasonsOf("allowed"), "refused": reasonsOf("refused"), "groups_applied": reasonsOf("groups_applied"),
 		} {
 			for _, v := range want {
 				if !slices.Contains(shown[what], v) {

@@ -98,6 +98,12 @@ func TestChecksCatchBrokenTemplates(t *testing.T) {
 		{"old-account extra action", oldAccountFile, "role",
 			"Action: [cognito-idp:AdminGetUser, cognito-idp:AdminInitiateAuth]", "Action: [cognito-idp:AdminGetUser, cognito-idp:AdminInitiateAuth, cognito-idp:ListUsers]"},
 		{"role without ExecutionRoleArn", oldAccountFile, "role", "    Condition: CreateRole\n    Properties:", "    Properties:"},
+		{"groups created without CreateMissingGroups", newAccountFile, "function policy",
+			`CreatesGroups: !And [!Condition CopiesGroups, !Equals [!Ref CreateMissingGroups, "true"]]`, "CreatesGroups: !Condition CopiesGroups"},
+		{"ListUsers without the guard", newAccountFile, "function policy",
+			`GuardsSignUpsInThisAccount: !And [!Condition GuardsSignUps, !Condition OldPoolInThisAccount]`, "GuardsSignUpsInThisAccount: !Condition OldPoolInThisAccount"},
+		{"old role lists users without the guard", oldAccountFile, "role", `FindsUsers: !Equals [!Ref SignupGuard, "true"]`, "FindsUsers: !Condition CreateRole"},
+		{"old role reads groups without them", oldAccountFile, "role", `ReadsGroups: !Equals [!Ref LegacyGroups, "true"]`, "ReadsGroups: !Condition CreateRole"},
 		{"old-account wildcard pool", oldAccountFile, "no wildcards", "userpool/${OldUserPoolId}", "userpool/*"},
 		{"user password flow on the old client", oldAccountFile, "client",
 			"ExplicitAuthFlows: [ALLOW_ADMIN_USER_PASSWORD_AUTH, ALLOW_REFRESH_TOKEN_AUTH]", "ExplicitAuthFlows: [ALLOW_ADMIN_USER_PASSWORD_AUTH, ALLOW_REFRESH_TOKEN_AUTH, ALLOW_USER_PASSWORD_AUTH]"},
@@ -134,7 +140,7 @@ func TestChecksCatchBrokenTemplates(t *testing.T) {
 // policy checks fail until the templates grant it.
 func TestPolicyChecksFollowTheCode(t *testing.T) {
 	more := codeCalls{
-		oldPool: append(slices.Clone(calls.oldPool), "cognito-idp:AdminListGroupsForUser"),
+		oldPool: append(slices.Clone(calls.oldPool), "cognito-idp:ListUsers"),
 		newPool: append(slices.Clone(calls.newPool), "cognito-idp:DescribeUserPoolClient"),
 	}
 	for file, c := range map[string]check{newAccountFile: checkFunctionPolicy(more), oldAccountFile: checkOldAccountRole(more)} {

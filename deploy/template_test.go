@@ -39,18 +39,23 @@ const (
 
 // Example values, as in the README.
 const (
-	newPoolID    = "eu-central-1_NewPool9"
-	oldPoolID    = "eu-west-1_AbCdEf123"
-	oldRoleARN   = "arn:aws:iam::111111111111:role/cognito-migrate-old-pool"
-	externalID   = "cognito-migrate-4f1c"
-	secretARN    = "arn:aws:secretsmanager:eu-central-1:222222222222:secret:old-client-AbCdEf"
-	keyARN       = "arn:aws:kms:eu-central-1:222222222222:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-	topicARN     = "arn:aws:sns:eu-central-1:222222222222:cognito-migrate-alarms"
-	execRoleARN  = "arn:aws:iam::222222222222:role/cognito-migrate-ExecutionRole-AbC123"
-	functionARN  = "arn:aws:lambda:eu-central-1:222222222222:function:cognito-migrate"
-	newPoolARN   = "arn:aws:cognito-idp:eu-central-1:222222222222:userpool/" + newPoolID
-	oldPoolARN   = "arn:aws:cognito-idp:eu-west-1:222222222222:userpool/" + oldPoolID // same account
-	logStreamARN = "arn:aws:logs:eu-central-1:222222222222:log-group:/aws/lambda/cognito-migrate:*"
+	newPoolID   = "eu-central-1_NewPool9"
+	oldPoolID   = "eu-west-1_AbCdEf123"
+	oldRoleARN  = "arn:aws:iam::111111111111:role/cognito-migrate-old-pool"
+	externalID  = "cognito-migrate-4f1c"
+	secretARN   = "arn:aws:secretsmanager:eu-central-1:222222222222:secret:old-client-AbCdEf"
+	keyARN      = "arn:aws:kms:eu-central-1:222222222222:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+	topicARN    = "arn:aws:sns:eu-central-1:222222222222:cognito-migrate-alarms"
+	execRoleARN = "arn:aws:iam::222222222222:role/cognito-migrate-ExecutionRole-AbC123"
+	functionARN = "arn:aws:lambda:eu-central-1:222222222222:function:cognito-migrate"
+	newPoolARN  = "arn:aws:cognito-idp:eu-central-1:222222222222:userpool/" + newPoolID
+	oldPoolARN  = "arn:aws:cognito-idp:eu-west-1:222222222222:userpool/" + oldPoolID // same account
+	// A second old pool (a merge), in this account or behind its own account's role.
+	secondPoolID  = "us-east-1_GlobexOld2"
+	secondPoolARN = "arn:aws:cognito-idp:us-east-1:222222222222:userpool/" + secondPoolID
+	secondRoleARN = "arn:aws:iam::333333333333:role/cognito-migrate-old-pool"
+	secondSecret  = "arn:aws:secretsmanager:eu-central-1:222222222222:secret:second-client-AbCdEf"
+	logStreamARN  = "arn:aws:logs:eu-central-1:222222222222:log-group:/aws/lambda/cognito-migrate:*"
 )
 
 type scenario struct {
@@ -81,19 +86,35 @@ var (
 			{"cross account", with(newAccountRequired, "OldRoleArn", oldRoleARN, "OldExternalId", externalID)},
 			{"cross account, client secret under a customer-managed key", with(newAccountRequired,
 				"OldRoleArn", oldRoleARN, "OldExternalId", externalID, "OldClientSecretArn", secretARN, "OldClientSecretKmsKeyArn", keyARN)},
+			{"merge, second pool in this account", with(newAccountRequired, "Old2UserPoolId", secondPoolID, "Old2ClientId", "second",
+				"OldRoute", "email@acme.com", "Old2Route", "email@globex.com")},
+			{"merge, both pools cross account, second with a secret", with(newAccountRequired,
+				"OldRoleArn", oldRoleARN, "OldExternalId", externalID, "Old2UserPoolId", secondPoolID, "Old2ClientId", "second",
+				"Old2RoleArn", secondRoleARN, "Old2ExternalId", "globex-ext", "Old2ClientSecretArn", secondSecret)},
 			{"every setting", with(newAccountRequired, "Architecture", "x86_64", "OldUserPoolRegion", "eu-west-1",
 				"OldUserPoolEndpoint", "https://cognito-idp.eu-west-1.amazonaws.com", "AttributeMap", "custom:tenant=custom:org_id",
 				"ExcludeAttributes", "nickname", "LegacySubAttribute", "custom:legacy_sub", "MfaPolicy", "migrate",
-				"EnforcePasswordPolicy", "true", "TrustEmail", "false", "DeclineResponse", "empty", "LogLevel", "DEBUG",
-				"LogRetentionInDays", "365", "AlarmTopicArn", topicARN)},
+				"EnforcePasswordPolicy", "true", "TrustEmail", "false", "DeclineResponse", "empty", "OldPoolLookup", "after-sign-in", "LogLevel", "DEBUG",
+				"LogRetentionInDays", "365", "AlarmTopicArn", topicARN, "LegacyGroupsAttribute", "custom:legacy_groups",
+				"CreateMissingGroups", "false", "SignupGuard", "true", "SignupGuardMessage", "Please sign in with your existing account.")},
+			{"same account, groups follow the user", with(newAccountRequired, "LegacyGroupsAttribute", "custom:legacy_groups")},
+			{"same account, scoped to a group", with(newAccountRequired, "MigrateOnly", "group:staff")},
+			{"same account, missing groups created, sign-up guard", with(newAccountRequired, "LegacyGroupsAttribute", "custom:legacy_groups",
+				"CreateMissingGroups", "true", "SignupGuard", "true")},
+			{"cross account, missing groups created, sign-up guard", with(newAccountRequired, "OldRoleArn", oldRoleARN, "OldExternalId", externalID,
+				"LegacyGroupsAttribute", "custom:legacy_groups", "CreateMissingGroups", "true", "SignupGuard", "true")},
 		},
 		oldAccountFile: {
 			{"client only", oldAccountRequired},
 			{"client with a secret", with(oldAccountRequired, "GenerateSecret", "true")},
 			{"cross-account role", with(oldAccountRequired, "ExecutionRoleArn", execRoleARN, "ExternalId", externalID)},
+			{"cross-account role, groups", with(oldAccountRequired, "ExecutionRoleArn", execRoleARN, "ExternalId", externalID, "LegacyGroups", "true")},
+			{"cross-account role, groups created, sign-up guard", with(oldAccountRequired, "ExecutionRoleArn", execRoleARN, "ExternalId", externalID,
+				"LegacyGroups", "true", "CreateMissingGroups", "true", "SignupGuard", "true")},
 		},
 		snippetFile: {
 			{"pool stack", map[string]string{"MigrationFunctionArn": functionARN}},
+			{"pool stack, three triggers", map[string]string{"MigrationFunctionArn": functionARN, "PreTokenGeneration": "true", "PreSignUp": "true"}},
 		},
 	}
 )
@@ -386,18 +407,34 @@ func checkFunctionPolicy(calls codeCalls) check {
 				"logs:CreateLogStream": {logStreamARN},
 				"logs:PutLogEvents":    {logStreamARN},
 			}
-			for _, a := range calls.newPool {
+			companions := enabledCalls(sc.params)
+			for _, a := range append(slices.Clone(calls.newPool), companions.new...) {
 				want[a] = append(want[a], newPoolARN)
 			}
 			if role := sc.params["OldRoleArn"]; role != "" {
 				want["sts:AssumeRole"] = []string{role}
 			} else {
-				for _, a := range calls.oldPool {
+				for _, a := range append(slices.Clone(calls.oldPool), companions.old...) {
 					want[a] = append(want[a], oldPoolARN)
 				}
 			}
 			if secret := sc.params["OldClientSecretArn"]; secret != "" {
 				want["secretsmanager:GetSecretValue"] = []string{secret}
+			}
+			if second := sc.params["Old2UserPoolId"]; second != "" {
+				if role := sc.params["Old2RoleArn"]; role != "" {
+					want["sts:AssumeRole"] = append(want["sts:AssumeRole"], role)
+				} else {
+					for _, a := range calls.oldPool {
+						want[a] = append(want[a], secondPoolARN)
+					}
+					if sc.params["MigrateOnly"] != "" {
+						want[groupRead] = append(want[groupRead], secondPoolARN)
+					}
+				}
+				if secret := sc.params["Old2ClientSecretArn"]; secret != "" {
+					want["secretsmanager:GetSecretValue"] = append(want["secretsmanager:GetSecretValue"], secret)
+				}
 			}
 			if key := sc.params["OldClientSecretKmsKeyArn"]; key != "" {
 				want["kms:Decrypt"] = []string{key}
@@ -435,7 +472,9 @@ func checkFunctionPolicy(calls codeCalls) check {
 // accepts.
 func checkEnvironment(t *cfnTemplate) []string {
 	var problems []string
-	want := slices.DeleteFunc(slices.Clone(settings.Names()), func(n string) bool { return n == omittedSetting })
+	// The template offers a second old pool (a merge), without its literal secret either.
+	all := append(slices.Clone(settings.Names()), settings.PoolNames(2)...)
+	want := slices.DeleteFunc(all, func(n string) bool { return n == omittedSetting || n == settings.PoolName(2, "CLIENT_SECRET") })
 	slices.Sort(want)
 
 	fn := t.resource("Function")
@@ -668,7 +707,7 @@ func checkOldAccountRole(calls codeCalls) check {
 			problems = append(problems, more...)
 			pool := "arn:aws:cognito-idp:" + testRegion + ":" + testAccount + ":userpool/" + sc.params["OldUserPoolId"]
 			want := map[string][]string{}
-			for _, a := range calls.oldPool {
+			for _, a := range append(slices.Clone(calls.oldPool), enabledCalls(sc.params).old...) {
 				want[a] = []string{pool}
 			}
 			if diff := cmp.Diff(want, got); diff != "" {
@@ -738,7 +777,17 @@ func checkSnippetTrigger(t *cfnTemplate) []string {
 		if lc["UserMigration"] != sc.params["MigrationFunctionArn"] {
 			return []string{fmt.Sprintf("LambdaConfig %v, want UserMigration = the function", p["LambdaConfig"])}
 		}
-		return nil
+		var problems []string
+		for _, trigger := range []string{"PreTokenGeneration", "PreSignUp"} {
+			want := any(nil)
+			if sc.params[trigger] == "true" {
+				want = sc.params["MigrationFunctionArn"]
+			}
+			if lc[trigger] != want {
+				problems = append(problems, fmt.Sprintf("LambdaConfig.%s = %v, want %v", trigger, lc[trigger], want))
+			}
+		}
+		return problems
 	})
 }
 

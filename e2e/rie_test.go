@@ -35,8 +35,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
 	"github.com/cognito-migrate/cognito-migrate/internal/cognitolocal"
-	"github.com/cognito-migrate/cognito-migrate/tools/packaging"
 	"github.com/cognito-migrate/cognito-migrate/internal/trigger"
+	"github.com/cognito-migrate/cognito-migrate/tools/packaging"
 )
 
 // rieBinEnv overrides where the tests look for the emulator.

@@ -148,6 +148,9 @@ func TestClientSecret(t *testing.T) {
 	for name, stored := range map[string]string{
 		"plain":       clientSecret,
 		"JSON object": `{"clientSecret": "` + clientSecret + `"}`,
+		// As `aws ... --output text | aws secretsmanager create-secret
+		// --secret-string file:///dev/stdin` stores it (docs/deploy.md).
+		"ending with a newline": clientSecret + "\n",
 	} {
 		t.Run("from Secrets Manager, "+name, func(t *testing.T) {
 			awsEnv(t)

@@ -399,7 +399,7 @@ func TestNoPathWritesASecret(t *testing.T) {
 		{"hang", event(auth, "alice", pw("alice")), &cognitotest.Fault{Hang: true}, "error", "timeout"},
 		{"event not JSON", `{"triggerSource":"UserMigration_Authentication","userName":"alice","request":{"password":"` + pw("alice") + `"`, nil, "error", "invalid_event"},
 		{"password of the wrong type", `{"triggerSource":"UserMigration_Authentication","userName":"alice","request":{"password":["` + pw("alice") + `"]}}`, nil, "error", "invalid_event"},
-		{"another trigger source", strings.Replace(event(auth, "alice", pw("alice")), auth, "PreSignUp_SignUp", 1), nil, "error", "invalid_event"},
+		{"another trigger source", strings.Replace(event(auth, "alice", pw("alice")), auth, "PostConfirmation_ConfirmSignUp", 1), nil, "error", "invalid_event"},
 	}
 
 	env := map[string]string{

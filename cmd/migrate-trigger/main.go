@@ -21,10 +21,13 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 
 	"github.com/cognito-migrate/cognito-migrate/internal/awsconfig"
 	"github.com/cognito-migrate/cognito-migrate/internal/cognito"
@@ -75,7 +78,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		// with the fixed message instead (runtime.go).
 		log = logging.New(stdout, slog.LevelInfo)
 		log.Error("migrate-trigger cannot start; every event is answered with the unavailable message until this is fixed",
-			slog.String("errorKind", ReasonConfiguration), slog.String("error", err.Error()))
+			slog.String("errorKind", string(migrate.FaultConfiguration)), slog.String("error", err.Error()))
 		failed := &configurationFailure{log: log, metrics: metrics.NewEMF(stdout), problem: err.Error(), now: time.Now}
 		if _, serr := settings.Load(getenv); serr == nil {
 			// The settings are valid: a call failed (STS, Secrets Manager),
@@ -107,7 +110,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 const envRuntimeAPI = "AWS_LAMBDA_RUNTIME_API"
 
 // newHandler builds everything once, before the first event.
-func newHandler(ctx context.Context, getenv func(string) string, logOut io.Writer) (*trigger.Handler, *slog.Logger, error) {
+func newHandler(ctx context.Context, getenv func(string) string, logOut io.Writer) (lambda.Handler, *slog.Logger, error) {
 	s, err := settings.Load(getenv)
 	if err != nil {
 		return nil, nil, err
@@ -118,45 +121,95 @@ func newHandler(ctx context.Context, getenv func(string) string, logOut io.Write
 	if err != nil {
 		return nil, nil, err
 	}
-	old := oldPool(s)
-	// Secrets and credentials are fetched now, once, so a broken setting
-	// stops start-up with its name, and the first sign-in does not wait.
+	newAPI := awsconfig.NewPoolClient(base)
+	newPool := cognito.NewNewPool(newAPI, cognito.WithLogger(log))
+	if s.NewUserPoolID != "" {
+		// The new pool's description, which every decision needs, is read
+		// now in the background: the first event joins the call in flight
+		// (or finds it cached) instead of making its own. A failure only
+		// means the first event asks again.
+		go func() { _, _ = newPool.Config(context.WithoutCancel(ctx), s.NewUserPoolID) }()
+	}
+	// Each old pool's client secret and first assumed-role credentials are
+	// fetched now, once and all together, so a broken setting stops start-up
+	// with its name and the first sign-in does not wait. Cognito's 5 seconds
+	// include this: startupTimeout bounds it, and the first event's budget is
+	// cut by whatever start-up took (trigger.WithColdStart).
 	warm, cancel := context.WithTimeout(ctx, startupTimeout)
 	defer cancel()
-	secret, err := awsconfig.ClientSecret(warm, base, old)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", settings.EnvOldClientSecretARN, err)
+	pools := s.OldPools()
+	type reached struct {
+		old                awsconfig.OldPool
+		creds              aws.CredentialsProvider
+		secret             string
+		secretErr, roleErr error
 	}
-	creds := awsconfig.OldPoolCredentials(base, old)
-	if s.OldRoleARN != "" {
-		if _, err := creds.Retrieve(warm); err != nil {
-			return nil, nil, fmt.Errorf("%s: cannot assume the role (its trust policy must allow this function's execution role%s): %w",
-				settings.EnvOldRoleARN, externalIDHint(s), err)
+	reach := make([]reached, len(pools))
+	var wg sync.WaitGroup
+	for i, p := range pools {
+		r := &reach[i]
+		r.old = awsconfig.OldPool{
+			Region: p.Region, Endpoint: p.Endpoint, RoleARN: p.RoleARN, ExternalID: p.ExternalID,
+			ClientSecretARN: p.ClientSecretARN, ClientSecret: p.ClientSecret.Reveal(),
+		}
+		r.creds = awsconfig.OldPoolCredentials(base, r.old)
+		wg.Go(func() { r.secret, r.secretErr = awsconfig.ClientSecret(warm, base, r.old) })
+		if p.RoleARN != "" {
+			wg.Go(func() { _, r.roleErr = r.creds.Retrieve(warm) })
 		}
 	}
-	pool := cognito.NewOldPool(awsconfig.OldPoolClient(base, old, creds), s.OldUserPoolID, s.OldClientID, secret)
-	newPool := cognito.NewNewPool(awsconfig.NewPoolClient(base))
-	h := trigger.NewHandler(migrate.New(pool, newPool, s.Rules), log, trigger.WithDeclineMode(s.Decline),
-		trigger.WithMetrics(metrics.NewEMF(logOut)))
+	wg.Wait()
+	olds := make([]*cognito.OldPool, len(pools))
+	oldAPIs := make([]*cip.Client, len(pools))
+	withSecret := false
+	for i, p := range pools {
+		n, r := i+1, reach[i]
+		if r.secretErr != nil {
+			return nil, nil, fmt.Errorf("%s: %w", settings.PoolName(n, "CLIENT_SECRET_ARN"), r.secretErr)
+		}
+		if r.roleErr != nil {
+			return nil, nil, fmt.Errorf("%s: cannot assume the role (its trust policy must allow this function's execution role%s): %w",
+				settings.PoolName(n, "ROLE_ARN"), externalIDHint(n, p.ExternalID), r.roleErr)
+		}
+		withSecret = withSecret || r.secret != ""
+		oldAPIs[i] = awsconfig.OldPoolClient(base, r.old, r.creds)
+		olds[i] = cognito.NewOldPool(oldAPIs[i], p.UserPoolID, p.ClientID, r.secret)
+		if s.Rules.Scope.NeedsGroups() {
+			olds[i].WithGroups()
+		}
+	}
+	// The companion triggers work with one old pool (settings refuse them
+	// with several): they read the first.
+	h := handler(s, oldAPIs[0], olds[0], newPool, newAPI, log, metrics.NewEMF(logOut),
+		decider(pools, olds, newPool, s.Rules, migrate.WithLookup(s.Lookup)),
+		trigger.WithDeclineMode(s.Decline), trigger.WithColdStart(time.Since(processStart)))
 	log.Info("migrate-trigger ready",
 		slog.String("version", version.String()),
 		slog.String("oldUserPoolId", s.OldUserPoolID),
 		slog.String("oldRegion", s.OldRegion),
 		slog.Bool("oldEndpointOverridden", s.OldEndpoint != ""),
 		slog.String("oldRoleArn", s.OldRoleARN),
-		slog.Bool("withClientHash", secret != ""),
+		slog.Bool("withClientHash", withSecret),
+		slog.Int("oldPools", len(pools)),
 		slog.String("declineResponse", string(s.Decline)),
+		slog.String("oldPoolLookup", string(s.Lookup)),
+		slog.String("newUserPoolId", s.NewUserPoolID),
+		slog.Float64("startupMs", float64(time.Since(processStart).Microseconds())/1000),
 		slog.String("mfaPolicy", string(s.Rules.MFA)),
 		slog.String("legacySubAttribute", s.Rules.LegacySub),
 		slog.Any("attributeMap", s.Rules.Rename),
 		slog.Any("excludeAttributes", s.Rules.Exclude),
 		slog.Bool("enforcePasswordPolicy", s.Rules.EnforcePasswordPolicy),
 		slog.Bool("trustEmail", s.Rules.TrustEmail),
+		slog.String("migrateOnly", s.Rules.Scope.String()),
+		slog.String("legacyGroupsAttribute", s.Companions.GroupsAttribute),
+		slog.Bool("createMissingGroups", s.Companions.CreateMissingGroups),
+		slog.Bool("signUpGuard", s.Companions.SignUpGuard),
 	)
 	return h, log, nil
 }
 
-// oldPool is how the settings say to reach the old pool.
+// oldPool is how the settings say to reach the first old pool.
 func oldPool(s settings.Settings) awsconfig.OldPool {
 	return awsconfig.OldPool{
 		Region: s.OldRegion, Endpoint: s.OldEndpoint,
@@ -165,13 +218,32 @@ func oldPool(s settings.Settings) awsconfig.OldPool {
 	}
 }
 
-// startupTimeout bounds what start-up fetches (client secret, first
-// assumed-role credentials).
-const startupTimeout = 4 * time.Second
+// decider is one old pool's Migrator, untouched, or a Merge of several.
+func decider(pools []settings.OldPool, olds []*cognito.OldPool, newPool migrate.NewPool, rules migrate.Rules, opts ...migrate.Option) trigger.Decider {
+	if len(olds) == 1 {
+		return migrate.New(olds[0], newPool, rules, opts...)
+	}
+	sources := make([]migrate.Source, len(olds))
+	for i, o := range olds {
+		shared := migrate.SharedLookups(o)
+		sources[i] = migrate.Source{Name: pools[i].Name, Pool: shared, Migrator: migrate.New(shared, newPool, rules, opts...), Route: pools[i].Route}
+	}
+	return migrate.NewMerge(sources...)
+}
 
-func externalIDHint(s settings.Settings) string {
-	if s.OldExternalID != "" {
-		return " with the sts:ExternalId condition equal to " + settings.EnvOldExternalID
+// startupTimeout bounds what start-up fetches (client secret, first
+// assumed-role credentials, together). With the first event's budget cut to
+// what is left of trigger.ColdStartLimit, a cold start answers in time even
+// when both are slow.
+const startupTimeout = 1500 * time.Millisecond
+
+// processStart is about when the process started (package variables are set
+// before main runs): the cold start's clock.
+var processStart = time.Now()
+
+func externalIDHint(n int, externalID string) string {
+	if externalID != "" {
+		return " with the sts:ExternalId condition equal to " + settings.PoolName(n, "EXTERNAL_ID")
 	}
 	return ""
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/cognito-migrate/cognito-migrate/internal/metrics"
+	"github.com/cognito-migrate/cognito-migrate/internal/migrate"
 	"github.com/cognito-migrate/cognito-migrate/internal/trigger"
 )
 
@@ -84,10 +85,6 @@ type configurationFailure struct {
 	lastTry time.Time
 }
 
-// ReasonConfiguration is the error kind, and the metric reason, of an event
-// answered by a function whose start-up failed.
-const ReasonConfiguration = "configuration"
-
 const (
 	// startupRetryInterval is how often an event may retry a failed start-up.
 	startupRetryInterval = 10 * time.Second
@@ -115,13 +112,13 @@ func (u *configurationFailure) Invoke(ctx context.Context, payload []byte) ([]by
 	}
 	took := time.Since(start)
 	attrs = append(attrs,
-		slog.String("outcome", "error"),
-		slog.String("errorKind", ReasonConfiguration),
+		slog.String("outcome", string(migrate.OutcomeError)),
+		slog.String("errorKind", string(migrate.FaultConfiguration)),
 		slog.String("error", problem),
 		slog.Float64("durationMs", float64(took.Microseconds())/1000),
 	)
 	u.log.LogAttrs(ctx, slog.LevelError, "user migration", attrs...)
-	u.metrics.Record(ctx, metrics.Invocation{TriggerSource: source, Outcome: "error", Reason: ReasonConfiguration, Latency: took})
+	u.metrics.Record(ctx, metrics.Invocation{TriggerSource: source, Outcome: migrate.OutcomeError, Reason: string(migrate.FaultConfiguration), Latency: took})
 	return nil, messages.InvokeResponse_Error{Type: trigger.ErrorTypeUnavailable, Message: trigger.UnavailableMessage}
 }
 
@@ -152,7 +149,7 @@ func (u *configurationFailure) handler(ctx context.Context) (lambda.Handler, str
 	h, err := u.retry(rctx)
 	if err != nil {
 		u.problem = err.Error()
-		u.log.Warn("migrate-trigger start-up retried and failed again", slog.String("errorKind", ReasonConfiguration), slog.String("error", u.problem))
+		u.log.Warn("migrate-trigger start-up retried and failed again", slog.String("errorKind", string(migrate.FaultConfiguration)), slog.String("error", u.problem))
 		return nil, u.problem
 	}
 	u.healed = h

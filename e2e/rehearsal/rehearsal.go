@@ -48,6 +48,12 @@ type Options struct {
 	// NewPoolCustomAttributes are the new pool's custom attributes, without
 	// the "custom:" prefix; nil means the old pool's ("tenant").
 	NewPoolCustomAttributes []string
+	// PreTokenGeneration and PreSignUp attach the function to the new
+	// pool's pre token generation and pre sign-up triggers too.
+	PreTokenGeneration, PreSignUp bool
+	// NewPoolAliasAttributes are the new pool's AliasAttributes, e.g.
+	// "email": users may also sign in with them.
+	NewPoolAliasAttributes []string
 }
 
 // Rehearsal is a running old pool, function and new pool.
@@ -82,7 +88,7 @@ func Start(ctx context.Context, opts Options) (r *Rehearsal, err error) {
 		return r, fmt.Errorf("start old pool: %w", err)
 	}
 	r.oldClient = r.Old.Client()
-	if r.OldPoolID, r.OldClientID, err = createPool(ctx, r.oldClient, "old-pool", types.ExplicitAuthFlowsTypeAllowAdminUserPasswordAuth, "tenant"); err != nil {
+	if r.OldPoolID, r.OldClientID, err = createPool(ctx, r.oldClient, "old-pool", types.ExplicitAuthFlowsTypeAllowAdminUserPasswordAuth, nil, "tenant"); err != nil {
 		return r, fmt.Errorf("old pool: %w", err)
 	}
 
@@ -93,11 +99,18 @@ func Start(ctx context.Context, opts Options) (r *Rehearsal, err error) {
 		return r, err
 	}
 	r.TriggerURL = fmt.Sprintf("http://127.0.0.1:%d/2015-03-31/functions/%s/invocations", port, FunctionName)
-	if r.New, err = cognitolocal.Start(ctx, cognitolocal.Options{
+	newOpts := cognitolocal.Options{
 		UserMigrationFunction: FunctionName,
 		LambdaEndpoint:        fmt.Sprintf("http://127.0.0.1:%d", port),
 		Log:                   prefix(opts.Log, "new pool | "),
-	}); err != nil {
+	}
+	if opts.PreTokenGeneration {
+		newOpts.PreTokenGenerationFunction = "PreTokenGeneration"
+	}
+	if opts.PreSignUp {
+		newOpts.PreSignUpFunction = "PreSignUp"
+	}
+	if r.New, err = cognitolocal.Start(ctx, newOpts); err != nil {
 		return r, fmt.Errorf("start new pool: %w", err)
 	}
 	r.newClient = r.New.Client()
@@ -105,7 +118,7 @@ func Start(ctx context.Context, opts Options) (r *Rehearsal, err error) {
 	if custom == nil {
 		custom = []string{"tenant"}
 	}
-	if r.NewPoolID, r.NewClientID, err = createPool(ctx, r.newClient, "new-pool", types.ExplicitAuthFlowsTypeAllowUserPasswordAuth, custom...); err != nil {
+	if r.NewPoolID, r.NewClientID, err = createPool(ctx, r.newClient, "new-pool", types.ExplicitAuthFlowsTypeAllowUserPasswordAuth, opts.NewPoolAliasAttributes, custom...); err != nil {
 		return r, fmt.Errorf("new pool: %w", err)
 	}
 	if err = r.startTrigger(ctx, opts, port); err != nil {
@@ -114,14 +127,18 @@ func Start(ctx context.Context, opts Options) (r *Rehearsal, err error) {
 	return r, nil
 }
 
-// createPool makes a username-only pool with the custom attributes named
-// and one app client allowing flow.
-func createPool(ctx context.Context, c *cip.Client, name string, flow types.ExplicitAuthFlowsType, custom ...string) (poolID, clientID string, err error) {
+// createPool makes a username pool with the aliases and custom attributes
+// named and one app client allowing flow.
+func createPool(ctx context.Context, c *cip.Client, name string, flow types.ExplicitAuthFlowsType, aliases []string, custom ...string) (poolID, clientID string, err error) {
 	var schema []types.SchemaAttributeType
 	for _, n := range custom {
 		schema = append(schema, types.SchemaAttributeType{Name: aws.String(n), AttributeDataType: types.AttributeDataTypeString, Mutable: aws.Bool(true)})
 	}
-	pool, err := c.CreateUserPool(ctx, &cip.CreateUserPoolInput{PoolName: aws.String(name), Schema: schema})
+	in := &cip.CreateUserPoolInput{PoolName: aws.String(name), Schema: schema}
+	for _, a := range aliases {
+		in.AliasAttributes = append(in.AliasAttributes, types.AliasAttributeType(a))
+	}
+	pool, err := c.CreateUserPool(ctx, in)
 	if err != nil {
 		return "", "", fmt.Errorf("create user pool: %w", err)
 	}

@@ -99,6 +99,20 @@ const (
 	// (minus up to half of it, at random, so containers do not all call STS
 	// at once), so no request is signed with credentials about to expire.
 	RefreshWindow = 5 * time.Minute
+	// RenewTimeout bounds one renewal (AssumeRole, retries included). It
+	// runs under its own deadline, not the sign-in's: a renewal is shared,
+	// and one that hangs must end so the next sign-in can try again.
+	RenewTimeout = 3 * time.Second
+	// RenewWait is how long the sign-in that starts a renewal waits for it
+	// while the current credentials are still good; past it, the sign-in
+	// goes on with them and the renewal finishes in the background.
+	RenewWait = 300 * time.Millisecond
+	// MinValidity: credentials this close to their expiry are not used, so
+	// none expires while a request is on its way.
+	MinValidity = 30 * time.Second
+	// STSResponseTimeout is how long the STS client waits for an answer's
+	// headers before the attempt fails (and is retried within RenewTimeout).
+	STSResponseTimeout = time.Second
 )
 
 // OldPool says how to reach the old user pool. The function fills it from
@@ -121,22 +135,32 @@ type OldPool struct {
 
 // OldPoolCredentials returns the credentials old-pool calls are signed
 // with: the caller's own, or, with a role, those of the assumed role,
-// cached and refreshed ahead of expiry. STS is called in the caller's own
-// account and region (AWS_ENDPOINT_URL_STS applies).
+// cached and renewed ahead of expiry (see Renewing). STS is called in the
+// caller's own account and region (AWS_ENDPOINT_URL_STS applies), with
+// short response timeouts.
 func OldPoolCredentials(base aws.Config, p OldPool) aws.CredentialsProvider {
 	if p.RoleARN == "" {
 		return base.Credentials
 	}
-	provider := stscreds.NewAssumeRoleProvider(sts.NewFromConfig(base), p.RoleARN, func(o *stscreds.AssumeRoleOptions) {
+	client := sts.NewFromConfig(base, func(o *sts.Options) {
+		o.HTTPClient = stsHTTPClient()
+	})
+	provider := stscreds.NewAssumeRoleProvider(client, p.RoleARN, func(o *stscreds.AssumeRoleOptions) {
 		o.RoleSessionName = RoleSessionName
 		o.Duration = RoleDuration
 		if p.ExternalID != "" {
 			o.ExternalID = aws.String(p.ExternalID)
 		}
 	})
-	return aws.NewCredentialsCache(provider, func(o *aws.CredentialsCacheOptions) {
-		o.ExpiryWindow = RefreshWindow
-		o.ExpiryWindowJitterFrac = 0.5
+	return NewRenewing(provider, p.RoleARN)
+}
+
+// stsHTTPClient is httpClient with a deadline on STS's answer: a renewal
+// that gets no answer fails its attempt and is retried, rather than waiting
+// for the whole RenewTimeout.
+func stsHTTPClient() *awshttp.BuildableClient {
+	return httpClient().WithTransportOptions(func(t *http.Transport) {
+		t.ResponseHeaderTimeout = STSResponseTimeout
 	})
 }
 
@@ -193,6 +217,9 @@ func ClientSecret(ctx context.Context, base aws.Config, p OldPool) (string, erro
 		}
 		value = fields.ClientSecret
 	}
+	// An app client's secret holds no white space; a stored one often ends
+	// with the newline of the command that printed it.
+	value = strings.TrimSpace(value)
 	if value == "" {
 		return "", errors.New("the secret is empty (store the old app client's secret as the secret string)")
 	}

@@ -47,6 +47,7 @@ var (
 // kinds is the one table from AWS error codes to kinds.
 var kinds = map[string]error{
 	"AccessDeniedException":                 ErrAccessDenied,
+	"AccessDenied":                          ErrAccessDenied, // STS and IAM spell it without "Exception"
 	"ResourceNotFoundException":             ErrNotFound,
 	"InvalidParameterException":             ErrInvalidParameter,
 	"InvalidParameterValueException":        ErrInvalidParameter,

@@ -57,7 +57,7 @@ type Lambda struct {
 	// lambda.Options.BaseEndpoint or AWS_ENDPOINT_URL_LAMBDA.
 	URL string
 
-	tb  testing.TB
+	tb  testing.TB // nil for StartLambda
 	srv *httptest.Server
 
 	mu          sync.Mutex
@@ -100,34 +100,52 @@ type LambdaCall struct {
 	Status int
 }
 
-// NewLambda starts a fake Lambda on a local httptest server and closes it in
-// tb.Cleanup.
+// NewLambda starts a fake Lambda on a local httptest server for the test tb
+// and closes it in tb.Cleanup. Misuse fails the test.
 func NewLambda(tb testing.TB) *Lambda {
 	tb.Helper()
+	l, err := StartLambda()
+	if err != nil {
+		tb.Fatalf("awstest: %v", err)
+	}
+	l.tb = tb
+	tb.Cleanup(l.Close)
+	return l
+}
+
+// StartLambda starts a fake Lambda on a local port for a program; the caller
+// stops it with Close. Misuse that would fail a test panics.
+func StartLambda() (*Lambda, error) {
 	l := &Lambda{
-		tb:        tb,
 		functions: make(map[string]*lambdaFunction),
 		denied:    make(map[string]bool),
 	}
-	l.srv = httptest.NewServer(http.HandlerFunc(l.serveHTTP))
-	l.URL = l.srv.URL
-	tb.Cleanup(l.srv.Close)
-	return l
+	srv, err := startServer("Lambda", http.HandlerFunc(l.serveHTTP))
+	if err != nil {
+		return nil, err
+	}
+	l.srv, l.URL = srv, srv.URL
+	return l, nil
 }
+
+// Close shuts the fake down. It may be called more than once.
+func (l *Lambda) Close() { l.srv.Close() }
 
 // AddFunction creates the function arn (an unqualified function ARN such as
 // "arn:aws:lambda:eu-west-1:111122223333:function:cognito-migrate") with no
 // policy. It fails the test on a malformed or qualified ARN.
 func (l *Lambda) AddFunction(arn string) {
-	l.tb.Helper()
+	if l.tb != nil {
+		l.tb.Helper()
+	}
 	m := lambdaFunctionARN.FindStringSubmatch(arn)
 	if m == nil || m[5] != "" {
-		l.tb.Fatalf("awstest: Lambda.AddFunction(%q): not an unqualified function ARN", arn)
+		misuse(l.tb, "awstest: Lambda.AddFunction(%q): not an unqualified function ARN", arn)
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if _, ok := l.functions[arn]; ok {
-		l.tb.Fatalf("awstest: Lambda.AddFunction(%q): function already exists", arn)
+		misuse(l.tb, "awstest: Lambda.AddFunction(%q): function already exists", arn)
 	}
 	l.functions[arn] = &lambdaFunction{arn: arn, policies: make(map[string]*lambdaPolicy)}
 }
@@ -136,16 +154,18 @@ func (l *Lambda) AddFunction(arn string) {
 // returns) to the policy of functionARN, which may carry a qualifier. It
 // fails the test on malformed JSON or an unknown function.
 func (l *Lambda) PutStatement(functionARN, statement string) {
-	l.tb.Helper()
+	if l.tb != nil {
+		l.tb.Helper()
+	}
 	var s map[string]any
 	if err := json.Unmarshal([]byte(statement), &s); err != nil {
-		l.tb.Fatalf("awstest: Lambda.PutStatement(%q): %v", functionARN, err)
+		misuse(l.tb, "awstest: Lambda.PutStatement(%q): %v", functionARN, err)
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	fn, qualifier, apiErr := l.lookup(functionARN, "")
 	if apiErr != nil {
-		l.tb.Fatalf("awstest: Lambda.PutStatement(%q): %s", functionARN, apiErr.message)
+		misuse(l.tb, "awstest: Lambda.PutStatement(%q): %s", functionARN, apiErr.message)
 	}
 	p := fn.policy(qualifier)
 	p.statements = append(p.statements, s)
@@ -155,12 +175,14 @@ func (l *Lambda) PutStatement(functionARN, statement string) {
 // Statements returns a copy of the statements of the policy of functionARN
 // (which may carry a qualifier), decoded from JSON.
 func (l *Lambda) Statements(functionARN string) []map[string]any {
-	l.tb.Helper()
+	if l.tb != nil {
+		l.tb.Helper()
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	fn, qualifier, apiErr := l.lookup(functionARN, "")
 	if apiErr != nil {
-		l.tb.Fatalf("awstest: Lambda.Statements(%q): %s", functionARN, apiErr.message)
+		misuse(l.tb, "awstest: Lambda.Statements(%q): %s", functionARN, apiErr.message)
 	}
 	p := fn.policies[qualifier]
 	if p == nil {

@@ -36,7 +36,7 @@ type SecretsManager struct {
 	// secretsmanager.Options.BaseEndpoint or AWS_ENDPOINT_URL_SECRETS_MANAGER.
 	URL string
 
-	tb  testing.TB
+	tb  testing.TB // nil for StartSecretsManager
 	srv *httptest.Server
 
 	mu      sync.Mutex
@@ -52,15 +52,33 @@ type secret struct {
 }
 
 // NewSecretsManager starts a fake Secrets Manager on a local httptest server
-// and closes it in tb.Cleanup.
+// for the test tb and closes it in tb.Cleanup. Misuse fails the test.
 func NewSecretsManager(tb testing.TB) *SecretsManager {
 	tb.Helper()
-	m := &SecretsManager{tb: tb}
-	m.srv = httptest.NewServer(http.HandlerFunc(m.serveHTTP))
-	m.URL = m.srv.URL
-	tb.Cleanup(m.srv.Close)
+	m, err := StartSecretsManager()
+	if err != nil {
+		tb.Fatalf("awstest: %v", err)
+	}
+	m.tb = tb
+	tb.Cleanup(m.Close)
 	return m
 }
+
+// StartSecretsManager starts a fake Secrets Manager on a local port for a
+// program; the caller stops it with Close. Misuse that would fail a test
+// panics.
+func StartSecretsManager() (*SecretsManager, error) {
+	m := &SecretsManager{}
+	srv, err := startServer("Secrets Manager", http.HandlerFunc(m.serveHTTP))
+	if err != nil {
+		return nil, err
+	}
+	m.srv, m.URL = srv, srv.URL
+	return m, nil
+}
+
+// Close shuts the fake down. It may be called more than once.
+func (m *SecretsManager) Close() { m.srv.Close() }
 
 // Put stores secretString as the current value of the secret arn, replacing
 // any earlier value with a new version. arn is a full secret ARN such as
@@ -68,12 +86,14 @@ func NewSecretsManager(tb testing.TB) *SecretsManager {
 // a plain name gets an ARN in region eu-west-1, account 000000000000. Put
 // fails the test on a malformed ARN.
 func (m *SecretsManager) Put(arn, secretString string) {
-	m.tb.Helper()
+	if m.tb != nil {
+		m.tb.Helper()
+	}
 	var name string
 	if strings.HasPrefix(arn, "arn:") {
 		match := secretARN.FindStringSubmatch(arn)
 		if match == nil {
-			m.tb.Fatalf("awstest: SecretsManager.Put(%q): not a secret ARN ending in -XXXXXX", arn)
+			misuse(m.tb, "awstest: SecretsManager.Put(%q): not a secret ARN ending in -XXXXXX", arn)
 		}
 		name = match[1]
 	} else {
@@ -93,7 +113,7 @@ func (m *SecretsManager) Put(arn, secretString string) {
 			return
 		}
 		if s.name == name {
-			m.tb.Fatalf("awstest: SecretsManager.Put(%q): secret %q already exists as %q", arn, name, s.arn)
+			misuse(m.tb, "awstest: SecretsManager.Put(%q): secret %q already exists as %q", arn, name, s.arn)
 		}
 	}
 	m.secrets = append(m.secrets, &secret{arn: arn, name: name, value: secretString, versionID: versionID, created: created})

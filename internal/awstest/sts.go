@@ -52,6 +52,7 @@ type STS struct {
 	calls    []AssumeRoleCall
 	issued   map[string]issuedCredentials
 	seq      int
+	failure  *apiError // FailWith: answer every AssumeRole with this
 }
 
 // issuedCredentials are credentials issued by the fake and whom they are for.
@@ -95,17 +96,33 @@ type Credentials struct {
 // changed with SetLifetime and SetNow.
 func NewSTS(tb testing.TB) *STS {
 	tb.Helper()
+	s, err := StartSTS()
+	if err != nil {
+		tb.Fatalf("awstest: %v", err)
+	}
+	tb.Cleanup(s.Close)
+	return s
+}
+
+// StartSTS starts a fake STS on a local port for a program, as NewSTS does
+// for a test; the caller stops it with Close.
+func StartSTS() (*STS, error) {
 	s := &STS{
 		lifetime: time.Hour,
 		now:      time.Now,
 		roles:    make(map[string]string),
 		issued:   make(map[string]issuedCredentials),
 	}
-	s.srv = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
-	s.URL = s.srv.URL
-	tb.Cleanup(s.srv.Close)
-	return s
+	srv, err := startServer("STS", http.HandlerFunc(s.serveHTTP))
+	if err != nil {
+		return nil, err
+	}
+	s.srv, s.URL = srv, srv.URL
+	return s, nil
 }
+
+// Close shuts the fake down. It may be called more than once.
+func (s *STS) Close() { s.srv.Close() }
 
 // SetLifetime sets how long credentials issued from now on are valid.
 func (s *STS) SetLifetime(d time.Duration) {
@@ -121,6 +138,19 @@ func (s *STS) SetNow(now func() time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.now = now
+}
+
+// FailWith answers every AssumeRole from now on with the error code and
+// message, with HTTP status (e.g. 503 "ServiceUnavailable", 400
+// "RegionDisabledException"); the calls are still recorded. A status of 0
+// ends the failures.
+func (s *STS) FailWith(status int, code, message string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failure = nil
+	if status != 0 {
+		s.failure = &apiError{status, code, message}
+	}
 }
 
 // AllowRole lets any caller assume roleARN. A non-empty externalID is
@@ -216,11 +246,15 @@ func (s *STS) assumeRole(call *AssumeRoleCall, durationSeconds string) (Credenti
 	if c, ok := s.issued[call.CallerAccessKeyID]; ok {
 		caller = c.assumedRoleARN
 	}
-	if verr != nil || !allowed || (required != "" && call.ExternalID != required) {
+	if verr != nil || !allowed || (required != "" && call.ExternalID != required) || s.failure != nil {
 		s.calls = append(s.calls, *call)
+		failure := s.failure
 		s.mu.Unlock()
 		if verr != nil {
 			return Credentials{}, "", verr
+		}
+		if failure != nil {
+			return Credentials{}, "", failure
 		}
 		return Credentials{}, "", &apiError{http.StatusForbidden, "AccessDenied",
 			fmt.Sprintf("User: %s is not authorized to perform: sts:AssumeRole on resource: %s", caller, call.RoleARN)}

@@ -386,3 +386,26 @@ func TestCredentialsCacheSingleRefresh(t *testing.T) {
 		t.Errorf("len(Calls()) = %d, want 1", n)
 	}
 }
+
+func TestSTSFailWith(t *testing.T) {
+	fake := NewSTS(t)
+	fake.AllowRole(oldRoleARN, "")
+	in := &sts.AssumeRoleInput{RoleArn: aws.String(oldRoleARN), RoleSessionName: aws.String(sessionName)}
+	client := sts.NewFromConfig(baseConfig(), func(o *sts.Options) {
+		o.BaseEndpoint = aws.String(fake.URL)
+		o.RetryMaxAttempts = 1
+	})
+	fake.FailWith(400, "RegionDisabledException", "STS is not activated in this region")
+	_, err := client.AssumeRole(context.Background(), in)
+	var apiErr smithy.APIError
+	if !errors.As(err, &apiErr) || apiErr.ErrorCode() != "RegionDisabledException" {
+		t.Fatalf("AssumeRole() while failing = %v, want RegionDisabledException", err)
+	}
+	fake.FailWith(0, "", "")
+	if _, err := client.AssumeRole(context.Background(), in); err != nil {
+		t.Fatalf("AssumeRole() after the failure ended = %v", err)
+	}
+	if calls := fake.Calls(); len(calls) != 2 || calls[0].Issued != (Credentials{}) || calls[1].Issued == (Credentials{}) {
+		t.Errorf("Calls() = %+v, want a refused call then an issued one", calls)
+	}
+}

@@ -226,6 +226,9 @@ func (e *Exporter) Add(u migrate.User, groups []string) error {
 }
 
 func (e *Exporter) add(u migrate.User, groups []string) (SkipReason, string, error) {
+	if u.Groups == nil {
+		u.Groups = groups // MIGRATE_ONLY's group conditions read them through the Shaper
+	}
 	if r := statusSkip(u.Status, e.opts.AllowStatuses); r != "" {
 		return r, u.Status, nil
 	}

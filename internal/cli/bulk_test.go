@@ -678,3 +678,19 @@ func TestMap(t *testing.T) {
 		t.Errorf("map without LEGACY_SUB_ATTRIBUTE wrote %s", other)
 	}
 }
+
+// MIGRATE_ONLY limits the export as it limits the function: a group
+// condition reads the old groups.
+func TestExportHonoursMigrateOnly(t *testing.T) {
+	vars := maps.Clone(bulkSettings)
+	vars[settings.EnvMigrateOnly] = "group:staff"
+	e := newBulkEnv(t, vars)
+	r := e.run(t, exportArgs(filepath.Join(t.TempDir(), "export"))...)
+	if r.code != ExitOK {
+		t.Fatalf("export: exit %d", r.code)
+	}
+	res := readJSON[exportResult](t, r.stdout)
+	if res.Exported != 2 || res.Skipped[bulk.SkipReason(migrate.OutOfScope)] != 5 {
+		t.Errorf("exported %d, skipped %v; want alice and bob exported, the five confirmed users outside staff out of scope", res.Exported, res.Skipped)
+	}
+}

@@ -22,6 +22,8 @@ const (
 	ExitOK      = 0 // done, or nothing to do
 	ExitFailure = 1 // an AWS call failed, or the result is not what was asked
 	ExitUsage   = 2 // the command line is wrong
+	// ExitFindings: check ran and found at least one error finding.
+	ExitFindings = 3
 )
 
 const program = "cognito-migrate"
@@ -50,12 +52,17 @@ func runApp(ctx context.Context, app *app, args []string) int {
 
 // exitCode is the one place where errors become exit codes.
 func exitCode(err error) int {
-	var usage *usageError
+	var (
+		usage    *usageError
+		findings *findingsError
+	)
 	switch {
 	case err == nil:
 		return ExitOK
 	case errors.As(err, &usage):
 		return ExitUsage
+	case errors.As(err, &findings):
+		return ExitFindings
 	default:
 		return ExitFailure
 	}
@@ -99,7 +106,7 @@ type command struct {
 // app.
 func (a *app) commands() []*command {
 	return []*command{newAttachTriggerCmd(a), newDetachTriggerCmd(a), newEnablePasswordAuthCmd(a), newDisablePasswordAuthCmd(a),
-		newExportCmd(a), newImportCmd(a), newMapCmd(a)}
+		newCheckCmd(a), newExplainCmd(a), newStatusCmd(a), newExportCmd(a), newImportCmd(a), newMapCmd(a)}
 }
 
 func (a *app) run(ctx context.Context, args []string) (string, error) {
@@ -154,7 +161,7 @@ func (a *app) find(name string) *command {
 
 func (a *app) printUsage(w io.Writer) {
 	fmt.Fprintf(w, "Usage: %s <command> [flags]\n\n", program)
-	fmt.Fprintf(w, "Prepares the NEW Amazon Cognito user pool for a migration through its \"Migrate user\"\nLambda trigger. Every change is a read-modify-write that keeps all other settings.\n\nCommands:\n")
+	fmt.Fprintf(w, "Prepares the NEW Amazon Cognito user pool for a migration through its \"Migrate user\"\nLambda trigger, checks the wiring, explains any user and shows progress, and moves\nthe users who never sign in with a bulk import. Every change to a pool's settings\nis a read-modify-write that keeps all other settings.\n\nCommands:\n")
 	for _, c := range a.commands() {
 		fmt.Fprintf(w, "  %-22s %s\n", c.name, c.summary)
 	}
@@ -165,7 +172,7 @@ func (a *app) printUsage(w io.Writer) {
 		"AWS_ACCESS_KEY_ID, SSO, AWS_ENDPOINT_URL_<SERVICE>, ~/.aws/config), or --profile and\n"+
 		"--endpoint-url. The region is the user pool ID's prefix unless --region says otherwise.\n"+
 		"Every AWS call gives up after %v.\n", DefaultCallTimeout)
-	fmt.Fprintf(w, "\nExit status: 0 done (or nothing to do), 1 failed, 2 usage error.\n")
+	fmt.Fprintf(w, "\nExit status: 0 done (or nothing to do), 1 failed, 2 usage error, 3 check found an error.\n")
 }
 
 func (c *command) printHelp(w io.Writer) {
@@ -175,6 +182,11 @@ func (c *command) printHelp(w io.Writer) {
 		left := "--" + f.Name
 		if name != "" {
 			left += " " + name
+		}
+		if len(left) > 22 {
+			// A long flag gets its own line, so the help column stays aligned.
+			fmt.Fprintf(w, "  %s\n  %-22s %s\n", left, "", usage)
+			return
 		}
 		fmt.Fprintf(w, "  %-22s %s\n", left, usage)
 	})

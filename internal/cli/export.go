@@ -147,6 +147,10 @@ func (a *app) export(ctx context.Context, opts *exportOptions, res *exportResult
 		return err
 	}
 	poolID, oldPoolID := opts.PoolID, m.Settings.OldUserPoolID
+	if n := len(m.Settings.OtherPools); n > 0 {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("the function merges %d more old pools (OLD_2_USER_POOL_ID, ...); this export reads OLD_USER_POOL_ID %s only: "+
+			"export each other pool into its own directory with --old-user-pool-id and its settings, after this one is imported", n, oldPoolID))
+	}
 	cfg, err := cognito.NewNewPool(m.New).Config(ctx, poolID)
 	if err != nil {
 		return err
@@ -160,15 +164,18 @@ func (a *app) export(ctx context.Context, opts *exportOptions, res *exportResult
 		return err
 	}
 
-	// Both listings wait for one limiter: when the pools share an account
-	// and region they share the ListUsers quota too.
-	limiter := cognito.NewLimiter(cognito.DefaultListUsersRate)
-	bar := a.progress("listed")
+	// The listings share ListUsers' quota when both pools are in one
+	// account and region.
+	newLister, oldLister := listers(m, &opts.twoPoolOptions)
+	bar := newProgressBar(a.stderr)
+	defer bar.done()
 	idx := newPoolIndex(cfg, rules.LegacySub)
-	err = cognito.NewLister(m.New, limiter).ListUsers(ctx, poolID, cognito.ListUsersOptions{}, func(u types.UserType) error {
+	newEstimate := int(m.NewPool.EstimatedNumberOfUsers)
+	err = newLister.ListUsers(ctx, poolID, cognito.ListUsersOptions{OnPage: func(pg cognito.Page) {
+		bar.show("new pool "+poolID, pg.Total, newEstimate)
+	}}, func(u types.UserType) error {
 		idx.add(cognito.ListedUser(u))
 		res.NewPoolUsers++
-		bar.show("new pool", res.NewPoolUsers)
 		return nil
 	})
 	bar.done()
@@ -176,7 +183,6 @@ func (a *app) export(ctx context.Context, opts *exportOptions, res *exportResult
 		return fmt.Errorf("list the new pool: %w", err)
 	}
 
-	oldLister := cognito.NewLister(m.Old, limiter)
 	groups := map[string][]string{}
 	if err := oldLister.GroupMembers(ctx, m.Old, oldPoolID, func(g, username string) error {
 		groups[username] = append(groups[username], g)
@@ -202,10 +208,12 @@ func (a *app) export(ctx context.Context, opts *exportOptions, res *exportResult
 	// function does at forgot password).
 	var mfa *mfaReader
 	if poolMFA == bulk.MFAOptional || rules.MFA != migrate.MFAMigrate {
-		mfa = &mfaReader{pool: cognito.NewOldPool(m.Old, oldPoolID, m.Settings.OldClientID, ""), limiter: cognito.NewLimiter(adminGetUserRate)}
+		mfa = &mfaReader{pool: cognito.NewOldPool(m.Old, oldPoolID, m.Settings.OldClientID, ""), limiter: bulk.NewLimiter(bulk.SystemClock{}, adminGetUserRate, 1)}
 	}
 	listed := 0
-	err = oldLister.ListUsers(ctx, oldPoolID, cognito.ListUsersOptions{}, func(t types.UserType) error {
+	err = oldLister.ListUsers(ctx, oldPoolID, cognito.ListUsersOptions{OnPage: func(pg cognito.Page) {
+		bar.show("old pool "+oldPoolID, pg.Total, 0)
+	}}, func(t types.UserType) error {
 		u := oldUser(t)
 		if mfa != nil && u.Status == migrate.StatusConfirmed {
 			if err := mfa.fill(ctx, &u); err != nil {
@@ -213,8 +221,9 @@ func (a *app) export(ctx context.Context, opts *exportOptions, res *exportResult
 			}
 		}
 		listed++
-		bar.show("old pool", listed)
-		return exp.Add(u, groups[u.Username])
+		// MIGRATE_ONLY's group conditions read them, as the function does.
+		u.Groups = groups[u.Username]
+		return exp.Add(u, u.Groups)
 	})
 	bar.done()
 	res.OldPoolUsers = listed
@@ -264,7 +273,7 @@ func oldUser(t types.UserType) migrate.User {
 // mfaReader reads users' MFA settings (AdminGetUser), under its quota.
 type mfaReader struct {
 	pool    *cognito.OldPool
-	limiter *cognito.Limiter
+	limiter *bulk.Limiter
 }
 
 // statusGone marks a user deleted between ListUsers and AdminGetUser: the

@@ -16,6 +16,7 @@ import (
 	"github.com/cognito-migrate/cognito-migrate/internal/bulk"
 	"github.com/cognito-migrate/cognito-migrate/internal/cognito"
 	"github.com/cognito-migrate/cognito-migrate/internal/migrate"
+	"github.com/cognito-migrate/cognito-migrate/internal/settings"
 )
 
 type importOptions struct {
@@ -27,7 +28,10 @@ type importOptions struct {
 }
 
 func newImportCmd(a *app) *command {
+	// The function's CREATE_MISSING_GROUPS is about the groups the trigger
+	// copies; import's own --create-missing-groups takes the flag's name.
 	opts := &importOptions{}
+	opts.noFlag = []string{settings.EnvCreateMissingGroups}
 	fs := flag.NewFlagSet("import", flag.ContinueOnError)
 	fs.StringVar(&opts.From, "from", "", "the export `DIR` written by cognito-migrate export (required)")
 	fs.StringVar(&opts.LogsRoleARN, "cloudwatch-logs-role-arn", "", "the IAM role `ARN` Cognito writes the jobs' per-line results to CloudWatch Logs with (required)")
@@ -269,12 +273,12 @@ func (a *app) importUsers(ctx context.Context, opts *importOptions, res *importR
 		}
 	}
 
-	bar := a.progress("")
+	bar := a.statusLine()
 	im := &bulk.Importer{
 		API: jobs, Dir: opts.From, CreateMissingGroups: opts.CreateMissingGroups,
 		SamePerson: samePerson(cognito.NewOldPool(m.New, poolID, "", ""), m.Settings.Rules.LegacySub),
 		Progress: func(csv string, job bulk.Job) {
-			bar.show(fmt.Sprintf("%s %s: %d imported, %d skipped, %d failed", csv, job.Status, job.Imported, job.Skipped, job.Failed), -1)
+			bar.show(fmt.Sprintf("%s %s: %d imported, %d skipped, %d failed", csv, job.Status, job.Imported, job.Skipped, job.Failed))
 		},
 	}
 	if t, ok := a.clients.(importTuner); ok {
@@ -369,33 +373,30 @@ func samePerson(newPool *cognito.OldPool, legacySub string) func(context.Context
 	}
 }
 
-// progressBar rewrites one line of stderr, on a terminal only.
-type progressBar struct {
+// statusLine rewrites one line of stderr, on a terminal only: the import
+// job's status as it is polled.
+type statusLine struct {
 	w     io.Writer
 	on    bool
 	last  time.Time
 	shown bool
 }
 
-func (a *app) progress(string) *progressBar {
-	return &progressBar{w: a.stderr, on: isTerminal(a.stderr)}
+func (a *app) statusLine() *statusLine {
+	return &statusLine{w: a.stderr, on: isTerminal(a.stderr)}
 }
 
-// show prints what (and n when n >= 0), at most ten times a second.
-func (b *progressBar) show(what string, n int) {
+// show prints what, at most ten times a second.
+func (b *statusLine) show(what string) {
 	if !b.on || time.Since(b.last) < 100*time.Millisecond {
 		return
 	}
 	b.last = time.Now()
 	b.shown = true
-	if n >= 0 {
-		fmt.Fprintf(b.w, "\r\033[K%s: %d users", what, n)
-		return
-	}
 	fmt.Fprintf(b.w, "\r\033[K%s", what)
 }
 
-func (b *progressBar) done() {
+func (b *statusLine) done() {
 	if b.shown {
 		fmt.Fprint(b.w, "\r\033[K")
 		b.shown = false

@@ -148,7 +148,7 @@ func (a *app) mapSubs(ctx context.Context, opts *mapOptions, res *mapResult) err
 	defer tmp.Close()
 	w := bufio.NewWriter(tmp)
 	enc := json.NewEncoder(w)
-	lister := cognito.NewLister(m.New, cognito.NewLimiter(cognito.DefaultListUsersRate))
+	lister := cognito.NewLister(m.New, listUsersLimiter())
 	err = lister.ListUsers(ctx, opts.PoolID, cognito.ListUsersOptions{}, func(t types.UserType) error {
 		res.Listed++
 		u := cognito.ListedUser(t)

@@ -61,17 +61,21 @@ pool (with --dry-run, only DescribeUserPoolClient).
 Exit status: 0 done (or nothing to do), 1 failed, 2 usage error.`,
 		flags: fs,
 	}
-	c.run = func(ctx context.Context) error {
-		if err := opts.poolOptions.validate(c.name); err != nil {
-			return err
-		}
-		if opts.ClientID == "" {
-			return usagef(c.name, "--client-id is required")
-		}
-		res, err := runPasswordAuth(ctx, a, c.name, opts)
-		return a.finish(opts.Output, res, err)
-	}
+	c.run = func(ctx context.Context) error { return opts.run(ctx, a, c.name) }
 	return c
+}
+
+// run validates the flags and runs the command cmd (enable- or
+// disable-password-auth).
+func (o *passwordAuthOptions) run(ctx context.Context, a *app, cmd string) error {
+	if err := o.poolOptions.validate(cmd); err != nil {
+		return err
+	}
+	if o.ClientID == "" {
+		return usagef(cmd, "--client-id is required")
+	}
+	res, err := runPasswordAuth(ctx, a, cmd, o)
+	return a.finish(o.Output, res, err)
 }
 
 func newDisablePasswordAuthCmd(a *app) *command {
@@ -105,16 +109,7 @@ pool (with --dry-run, only DescribeUserPoolClient).
 Exit status: 0 done (or nothing to do), 1 failed, 2 usage error.`,
 		flags: fs,
 	}
-	c.run = func(ctx context.Context) error {
-		if err := opts.poolOptions.validate(c.name); err != nil {
-			return err
-		}
-		if opts.ClientID == "" {
-			return usagef(c.name, "--client-id is required")
-		}
-		res, err := runPasswordAuth(ctx, a, c.name, opts)
-		return a.finish(opts.Output, res, err)
-	}
+	c.run = func(ctx context.Context) error { return opts.run(ctx, a, c.name) }
 	return c
 }
 

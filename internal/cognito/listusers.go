@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -42,61 +41,18 @@ const ListUsersPageSize = 60
 // = 1,740 users/s, 97% of the quota's ceiling).
 const DefaultListUsersRate = 29
 
-// Limiter spaces requests evenly at a rate, without bursts. One Limiter is
-// shared by every caller of the same quota (the account and region). It is
-// safe for concurrent use.
-type Limiter struct {
-	interval time.Duration
-
-	mu   sync.Mutex
-	next time.Time // when the next request may go
-}
-
-// NewLimiter returns a Limiter at perSecond requests per second; perSecond
-// <= 0 means no limit.
-func NewLimiter(perSecond float64) *Limiter {
-	if perSecond <= 0 {
-		return &Limiter{}
-	}
-	return &Limiter{interval: time.Duration(float64(time.Second) / perSecond)}
-}
-
-// Wait blocks until the caller may send a request, or ctx ends.
-func (l *Limiter) Wait(ctx context.Context) error {
-	if l == nil || l.interval == 0 {
-		return ctx.Err()
-	}
-	l.mu.Lock()
-	now := time.Now()
-	at := l.next
-	if at.Before(now) {
-		at = now
-	}
-	l.next = at.Add(l.interval)
-	l.mu.Unlock()
-	d := at.Sub(now)
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-// RateLimiter makes a caller wait for its turn under a quota; *Limiter is
-// one, and any shared token bucket with this method will do.
+// RateLimiter makes a caller wait for its turn under a quota: one shared
+// by every caller of the same quota (the account and region), such as
+// bulk.Limiter at DefaultListUsersRate with a burst of 1, which spaces
+// requests evenly.
 type RateLimiter interface {
 	Wait(ctx context.Context) error
 }
 
 // Lister reads whole pools: every call has its own timeout, throttled and
 // transient failures are retried with jittered exponential backoff, and
-// every ListUsers request, retries included, waits for the shared Limiter.
+// every ListUsers request, retries included, waits for the shared
+// RateLimiter.
 type Lister struct {
 	api     ListAPI
 	limiter RateLimiter
@@ -113,7 +69,7 @@ type Lister struct {
 
 // NewLister returns a Lister with api, whose ListUsers calls wait for
 // limiter (nil: no limit). The SDK's own retries are turned off for its
-// calls: a retry the Limiter does not see would break the quota.
+// calls: a retry the limiter does not see would break the quota.
 func NewLister(api ListAPI, limiter RateLimiter) *Lister {
 	return &Lister{
 		api: api, limiter: limiter,

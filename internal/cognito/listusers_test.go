@@ -28,7 +28,7 @@ func listedFake(t *testing.T, n int) *cognitotest.Fake {
 }
 
 // fastLister is a Lister whose retries do not slow the tests down.
-func fastLister(f *cognitotest.Fake, l *Limiter) *Lister {
+func fastLister(f *cognitotest.Fake, l RateLimiter) *Lister {
 	lister := NewLister(f.Client(), l)
 	lister.BackoffBase, lister.BackoffMax = time.Millisecond, 20*time.Millisecond
 	return lister
@@ -111,29 +111,6 @@ func TestListUsersGivesUpOnEndlessThrottling(t *testing.T) {
 	}
 }
 
-func TestListUsersLimiterKeepsTheQuota(t *testing.T) {
-	if testing.Short() {
-		t.Skip("takes a second")
-	}
-	f := listedFake(t, 60*40)
-	f.SetRateLimit("ListUsers", 30)
-	start := time.Now()
-	total := 0
-	err := fastLister(f, NewLimiter(DefaultListUsersRate)).ListUsers(context.Background(), listPool,
-		ListUsersOptions{OnPage: func(p Page) { total = p.Total }}, func(types.UserType) error { return nil })
-	if err != nil {
-		t.Fatalf("ListUsers() error = %v", err)
-	}
-	elapsed := time.Since(start)
-	if total != 2400 || f.Throttled("ListUsers") != 0 {
-		t.Errorf("listed %d users with %d throttles, want 2400 and none", total, f.Throttled("ListUsers"))
-	}
-	// 40 requests at 29/s: the first goes at once, the 40th after 39/29 s.
-	if min := 39 * time.Second / DefaultListUsersRate; elapsed < min {
-		t.Errorf("40 pages took %v, less than %v: the limiter let requests through too fast", elapsed, min)
-	}
-}
-
 func TestListUsersPerCallTimeout(t *testing.T) {
 	f := listedFake(t, 10)
 	f.SetFault("ListUsers", cognitotest.Fault{Hang: true, Times: 1})
@@ -188,24 +165,6 @@ func TestMFAConfig(t *testing.T) {
 	}
 }
 
-func TestLimiterSpacesRequests(t *testing.T) {
-	l := NewLimiter(100)
-	start := time.Now()
-	for range 11 {
-		if err := l.Wait(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if got := time.Since(start); got < 100*time.Millisecond {
-		t.Errorf("11 waits at 100/s took %v, want at least 100ms", got)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	if err := NewLimiter(0.001).Wait(ctx); !errors.Is(err, context.Canceled) {
-		t.Errorf("Wait(cancelled) = %v, want context.Canceled", err)
-	}
-}
-
 func TestListedUser(t *testing.T) {
 	f := listedFake(t, 0)
 	when := time.Date(2026, 11, 30, 23, 59, 0, 0, time.UTC)
@@ -247,7 +206,7 @@ func TestStatusOverPagesOnTheFake(t *testing.T) {
 	f.AddUser("eu-west-1_New", cognitotest.User{Username: "newcomer", Enabled: true, Created: now})
 
 	p := migrate.NewProgress(migrate.MatchRule{CaseSensitive: false})
-	l := fastLister(f, NewLimiter(0))
+	l := fastLister(f, nil)
 	ctx := context.Background()
 	if err := l.ListUsers(ctx, "eu-west-1_Old", ListUsersOptions{}, func(u types.UserType) error { return p.AddOld(ListedUser(u)) }); err != nil {
 		t.Fatal(err)
@@ -268,38 +227,6 @@ func TestStatusOverPagesOnTheFake(t *testing.T) {
 	if sum != 67 || r.PerDay[29].Migrated != 10 { // i%7==0 among multiples of 3 below 200: i%21==0, 10 of them
 		t.Errorf("PerDay = %+v, want 67 in all and 10 today", r.PerDay)
 	}
-}
-
-// BenchmarkListUsersQuota lists 3,000 users (50 pages) from the fake with
-// Cognito's ListUsers quota (30 requests per second) enforced, through a
-// Lister at DefaultListUsersRate, and reports users/s, the share of the
-// quota's ceiling (30 x 60 = 1,800 users/s) it reached, and the requests
-// the quota refused.
-func BenchmarkListUsersQuota(b *testing.B) {
-	const n = 3000
-	f := cognitotest.New(b)
-	f.AddPool(cognitotest.Pool{ID: listPool})
-	for i := range n {
-		f.AddUser(listPool, cognitotest.User{Username: fmt.Sprintf("user%05d", i), Enabled: true,
-			Attributes: map[string]string{"email": fmt.Sprintf("user%05d@example.com", i)}})
-	}
-	f.SetRateLimit("ListUsers", ListUsersQuota)
-	lister := NewLister(f.Client(), NewLimiter(DefaultListUsersRate))
-	b.ReportAllocs()
-	listed := 0
-	for b.Loop() {
-		err := lister.ListUsers(context.Background(), listPool, ListUsersOptions{}, func(u types.UserType) error {
-			listed++
-			return nil
-		})
-		if err != nil {
-			b.Fatal(err)
-		}
-	}
-	perSecond := float64(listed) / b.Elapsed().Seconds()
-	b.ReportMetric(perSecond, "users/s")
-	b.ReportMetric(100*perSecond/(ListUsersQuota*ListUsersPageSize), "%ceiling")
-	b.ReportMetric(float64(f.Throttled("ListUsers")), "throttled")
 }
 
 func TestListUsersRetriesAConnectionReset(t *testing.T) {

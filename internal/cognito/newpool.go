@@ -3,6 +3,7 @@ package cognito
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"sync"
 	"time"
@@ -27,13 +28,26 @@ type NewPoolAPI interface {
 // LEGACY_SUB_ATTRIBUTE just added) is seen without a redeploy.
 const ConfigTTL = 10 * time.Minute
 
-// NewPool reads new pools' configuration, cached per pool id.
+// MaxStale is how long past ConfigTTL a description is still served when
+// reading it again fails: a DescribeUserPool outage or throttling does not
+// fail sign-ins that the cached copy can decide.
+const MaxStale = time.Hour
+
+// DescribeTimeout bounds one DescribeUserPool call. The call is shared by
+// every invocation that needs the description at that moment, so it runs
+// under its own deadline rather than the first caller's.
+const DescribeTimeout = 3 * time.Second
+
+// NewPool reads new pools' configuration, cached per pool id. Concurrent
+// callers share one DescribeUserPool call per pool.
 type NewPool struct {
 	api NewPoolAPI
 	now func() time.Time
+	log *slog.Logger
 
-	mu    sync.Mutex
-	cache map[string]cachedConfig
+	mu      sync.Mutex
+	cache   map[string]cachedConfig
+	flights map[string]*flight
 }
 
 type cachedConfig struct {
@@ -41,22 +55,96 @@ type cachedConfig struct {
 	fetched time.Time
 }
 
+// flight is one DescribeUserPool call in progress; done is closed when cfg
+// and err are set.
+type flight struct {
+	done chan struct{}
+	cfg  migrate.PoolConfig
+	err  error
+}
+
+// NewPoolOption configures a NewPool.
+type NewPoolOption func(*NewPool)
+
+// WithLogger logs each failed refresh that is answered from the cache.
+func WithLogger(log *slog.Logger) NewPoolOption { return func(p *NewPool) { p.log = log } }
+
 // NewNewPool returns a NewPool that describes pools with api.
-func NewNewPool(api NewPoolAPI) *NewPool {
-	return &NewPool{api: api, now: time.Now, cache: map[string]cachedConfig{}}
+func NewNewPool(api NewPoolAPI, opts ...NewPoolOption) *NewPool {
+	p := &NewPool{api: api, now: time.Now, log: slog.New(slog.DiscardHandler),
+		cache: map[string]cachedConfig{}, flights: map[string]*flight{}}
+	for _, o := range opts {
+		o(p)
+	}
+	return p
 }
 
 var _ migrate.NewPool = (*NewPool)(nil)
 
 // Config returns the configuration of pool poolID, from the cache when it
-// is younger than ConfigTTL.
+// is younger than ConfigTTL. Otherwise it reads it again (one call shared by
+// all concurrent callers); if that fails, a cached copy younger than
+// ConfigTTL+MaxStale is returned instead of the error.
 func (p *NewPool) Config(ctx context.Context, poolID string) (migrate.PoolConfig, error) {
 	p.mu.Lock()
-	c, ok := p.cache[poolID]
-	p.mu.Unlock()
-	if ok && p.now().Sub(c.fetched) < ConfigTTL {
+	c, cached := p.cache[poolID]
+	if cached && p.now().Sub(c.fetched) < ConfigTTL {
+		p.mu.Unlock()
 		return c.cfg, nil
 	}
+	f := p.flights[poolID]
+	if f == nil {
+		f = &flight{done: make(chan struct{})}
+		p.flights[poolID] = f
+		go p.refresh(context.WithoutCancel(ctx), poolID, f)
+	}
+	p.mu.Unlock()
+
+	select {
+	case <-f.done:
+		if f.err == nil {
+			return f.cfg, nil
+		}
+		if cached && p.now().Sub(c.fetched) < ConfigTTL+MaxStale {
+			return c.cfg, nil
+		}
+		return migrate.PoolConfig{}, f.err
+	case <-ctx.Done():
+		if cached && p.now().Sub(c.fetched) < ConfigTTL+MaxStale {
+			return c.cfg, nil
+		}
+		return migrate.PoolConfig{}, fmt.Errorf("describe user pool %s: %w", poolID, ctx.Err())
+	}
+}
+
+// refresh makes the one DescribeUserPool call of flight f and publishes its
+// answer. A panic in it is an error of kind panic, like one in the handler.
+func (p *NewPool) refresh(ctx context.Context, poolID string, f *flight) {
+	defer func() {
+		if r := recover(); r != nil {
+			f.err = &migrate.Fault{Kind: migrate.FaultPanic, Err: fmt.Errorf("describe user pool %s: recovered panic of type %T", poolID, r)}
+		}
+		p.mu.Lock()
+		delete(p.flights, poolID)
+		if f.err == nil {
+			p.cache[poolID] = cachedConfig{cfg: f.cfg, fetched: p.now()}
+		} else if c, ok := p.cache[poolID]; ok {
+			age := p.now().Sub(c.fetched)
+			if age < ConfigTTL+MaxStale {
+				p.log.Warn("new pool description could not be read again; the cached copy is used",
+					slog.String("userPoolId", poolID), slog.Duration("cachedFor", age.Round(time.Second)),
+					slog.Duration("servedUntilAge", ConfigTTL+MaxStale), slog.String("error", f.err.Error()))
+			}
+		}
+		p.mu.Unlock()
+		close(f.done)
+	}()
+	ctx, cancel := context.WithTimeout(ctx, DescribeTimeout)
+	defer cancel()
+	f.cfg, f.err = p.describe(ctx, poolID)
+}
+
+func (p *NewPool) describe(ctx context.Context, poolID string) (migrate.PoolConfig, error) {
 	out, err := p.api.DescribeUserPool(ctx, &cip.DescribeUserPoolInput{UserPoolId: aws.String(poolID)})
 	if err != nil {
 		return migrate.PoolConfig{}, fmt.Errorf("describe user pool %s: %w", poolID, awserr.Fault(awserr.Wrap("cognito-idp:DescribeUserPool", poolID, err)))
@@ -64,11 +152,7 @@ func (p *NewPool) Config(ctx context.Context, poolID string) (migrate.PoolConfig
 	if out.UserPool == nil {
 		return migrate.PoolConfig{}, fmt.Errorf("describe user pool %s: no pool in the answer", poolID)
 	}
-	cfg := poolConfig(out.UserPool)
-	p.mu.Lock()
-	p.cache[poolID] = cachedConfig{cfg: cfg, fetched: p.now()}
-	p.mu.Unlock()
-	return cfg, nil
+	return poolConfig(out.UserPool), nil
 }
 
 // poolConfig extracts what the decision needs from a pool's description.

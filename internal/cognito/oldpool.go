@@ -25,6 +25,7 @@ import (
 type OldPoolAPI interface {
 	AdminInitiateAuth(ctx context.Context, in *cip.AdminInitiateAuthInput, optFns ...func(*cip.Options)) (*cip.AdminInitiateAuthOutput, error)
 	AdminGetUser(ctx context.Context, in *cip.AdminGetUserInput, optFns ...func(*cip.Options)) (*cip.AdminGetUserOutput, error)
+	AdminListGroupsForUser(ctx context.Context, in *cip.AdminListGroupsForUserInput, optFns ...func(*cip.Options)) (*cip.AdminListGroupsForUserOutput, error)
 }
 
 // OldPool is the old user pool, reached through one app client.
@@ -33,6 +34,8 @@ type OldPool struct {
 	poolID   string
 	clientID string
 	secret   []byte // the app client's secret; nil when it has none
+	// readGroups: GetUser reads the user's groups too (WithGroups).
+	readGroups bool
 }
 
 // NewOldPool returns the old pool poolID, signing users in through the app
@@ -77,6 +80,12 @@ func (p *OldPool) SignIn(ctx context.Context, username, password string) (migrat
 
 // GetUser reads a user with AdminGetUser. username may be an alias.
 func (p *OldPool) GetUser(ctx context.Context, username string) (migrate.User, error) {
+	var groups <-chan groupsResult
+	if p.readGroups {
+		ctx2, cancel := context.WithCancel(ctx)
+		defer cancel()
+		ctx, groups = ctx2, p.startGroups(ctx2, username)
+	}
 	out, err := p.api.AdminGetUser(ctx, &cip.AdminGetUserInput{
 		UserPoolId: aws.String(p.poolID),
 		Username:   aws.String(username),
@@ -98,13 +107,19 @@ func (p *OldPool) GetUser(ctx context.Context, username string) (migrate.User, e
 			}
 		}
 	}
-	return migrate.User{
+	u := migrate.User{
 		Username:   aws.ToString(out.Username),
 		Enabled:    out.Enabled,
 		Status:     string(out.UserStatus),
 		Attributes: attrs,
 		MFA:        mfa,
-	}, nil
+	}
+	if groups != nil {
+		if u.Groups, err = p.awaitGroups(ctx, groups, username, u.Username); err != nil {
+			return migrate.User{}, err
+		}
+	}
+	return u, nil
 }
 
 // SecretHash is Cognito's SECRET_HASH for an app client with a secret:

@@ -107,6 +107,13 @@ type Options struct {
 	// LambdaEndpoint. When empty the instance has no trigger at all.
 	UserMigrationFunction string
 
+	// PreTokenGenerationFunction and PreSignUpFunction, when non-empty,
+	// are the function names cognito-local's TriggerFunctions
+	// PreTokenGeneration and PreSignUp call, at LambdaEndpoint. cognito-local
+	// puts the name into a failed trigger's message ("<name> failed with
+	// error ..."), so naming them after the trigger gives Cognito's wording.
+	PreTokenGenerationFunction, PreSignUpFunction string
+
 	// LambdaEndpoint is the base URL of the Lambda Invoke API that
 	// cognito-local calls, e.g. "http://127.0.0.1:34567" (our local invoke
 	// server). Required with UserMigrationFunction.
@@ -147,8 +154,8 @@ type Instance struct {
 // ctx ends, with an error that includes the tail of the process's output.
 // ctx bounds the start only: the process runs until Stop.
 func Start(ctx context.Context, opts Options) (*Instance, error) {
-	if opts.UserMigrationFunction != "" && opts.LambdaEndpoint == "" {
-		return nil, errors.New("start cognito-local: UserMigrationFunction needs a LambdaEndpoint")
+	if (opts.UserMigrationFunction != "" || opts.PreTokenGenerationFunction != "" || opts.PreSignUpFunction != "") && opts.LambdaEndpoint == "" {
+		return nil, errors.New("start cognito-local: a trigger function needs a LambdaEndpoint")
 	}
 	cfg, err := configJSON(opts)
 	if err != nil {
@@ -469,8 +476,18 @@ func configJSON(opts Options) ([]byte, error) {
 		},
 		UserPoolDefaults: userPoolDefaults{UsernameAttributes: []string{}},
 	}
-	if opts.UserMigrationFunction != "" {
-		c.TriggerFunctions = map[string]string{"UserMigration": opts.UserMigrationFunction}
+	for trigger, fn := range map[string]string{
+		"UserMigration":      opts.UserMigrationFunction,
+		"PreTokenGeneration": opts.PreTokenGenerationFunction,
+		"PreSignUp":          opts.PreSignUpFunction,
+	} {
+		if fn == "" {
+			continue
+		}
+		if c.TriggerFunctions == nil {
+			c.TriggerFunctions = map[string]string{}
+		}
+		c.TriggerFunctions[trigger] = fn
 	}
 	b, err := json.MarshalIndent(c, "", "  ")
 	if err != nil {

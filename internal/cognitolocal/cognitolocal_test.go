@@ -282,7 +282,7 @@ func TestUserMigrationTrigger(t *testing.T) {
 		t.Errorf("Authorization = %q, want a SigV4 signature by the dummy key", got)
 	}
 	// The whole event, as cognito-local 5.3.0 sends it: the migration
-	// Lambda's decoding depends on this shape (see COGNITO_FACTS.md §9).
+	// Lambda's decoding depends on this shape (docs/cognito-behaviour.md §9).
 	wantEvent := map[string]any{
 		"version":       "0",
 		"triggerSource": "UserMigration_Authentication",

@@ -4,61 +4,32 @@ import (
 	"encoding/json"
 	"maps"
 	"reflect"
-	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"time"
-	"weak"
 
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 )
 
-// The pool and app-client configuration operations the operator CLI uses.
-// Registered here rather than in the operations literal so that this file
-// stands alone; init only fills the dispatch table, it does no work.
-func init() {
-	operations["DescribeUserPool"] = (*Fake).describeUserPool
-	operations["UpdateUserPool"] = (*Fake).updateUserPool
-	operations["DescribeUserPoolClient"] = (*Fake).describeUserPoolClient
-	operations["UpdateUserPoolClient"] = (*Fake).updateUserPoolClient
-}
-
 // msgTemporaryPasswordValidity is Cognito's answer to an UpdateUserPool that
 // sends AdminCreateUserConfig.UnusedAccountValidityDays next to
-// Policies.PasswordPolicy.TemporaryPasswordValidityDays (COGNITO_FACTS 4.2;
+// Policies.PasswordPolicy.TemporaryPasswordValidityDays (docs/cognito-behaviour.md §4.2;
 // hashicorp/terraform-provider-aws retries on exactly this message).
 const msgTemporaryPasswordValidity = "Please use TemporaryPasswordValidityDays in PasswordPolicy instead of UnusedAccountValidityDays"
 
 // adminState holds the configuration of the fake's pools and app clients as
 // DescribeUserPool and DescribeUserPoolClient return them, as decoded JSON.
-// It lives beside the Fake (whose struct this file does not change) and is
-// guarded by the Fake's mu.
+// It is the Fake's admin field, guarded by the Fake's mu.
 type adminState struct {
 	pools   map[string]map[string]any // by pool ID
 	clients map[string]map[string]any // by client ID
 }
 
-// adminStates maps each Fake, weakly, to its *adminState; an entry goes
-// when its Fake is garbage collected. (No tb.Cleanup: a Fake made by
-// NewServer has no test.)
-var adminStates sync.Map // weak.Pointer[Fake] -> *adminState
-
-// admin returns f's adminState, creating it on first use. It may be called
-// with or without f.mu held; the state's maps need f.mu.
-func (f *Fake) admin() *adminState {
-	key := weak.Make(f)
-	if s, ok := adminStates.Load(key); ok {
-		return s.(*adminState)
-	}
-	s, loaded := adminStates.LoadOrStore(key, &adminState{
+func newAdminState() adminState {
+	return adminState{
 		pools:   make(map[string]map[string]any),
 		clients: make(map[string]map[string]any),
-	})
-	if !loaded {
-		runtime.AddCleanup(f, func(k weak.Pointer[Fake]) { adminStates.Delete(k) }, key)
 	}
-	return s.(*adminState)
 }
 
 // updatableKeys lists the members of an SDK Update*Input struct, which are
@@ -125,11 +96,13 @@ func userPoolClientDefaults() map[string]any {
 // AddPool with that ID alone) if it does not exist yet. PutUserPool fails the
 // test on malformed JSON or a missing Id.
 func (f *Fake) PutUserPool(desc []byte) {
-	f.tb.Helper()
+	if f.tb != nil {
+		f.tb.Helper()
+	}
 	pool := decodeDescription(f, "PutUserPool", desc, "UserPool")
 	id, _ := pool["Id"].(string)
 	if id == "" {
-		f.tb.Fatalf("cognitotest: PutUserPool: no Id in %s", desc)
+		f.misuse("cognitotest: PutUserPool: no Id in %s", desc)
 	}
 	f.mu.Lock()
 	_, exists := f.pools[id]
@@ -137,7 +110,7 @@ func (f *Fake) PutUserPool(desc []byte) {
 	if !exists {
 		f.AddPool(Pool{ID: id})
 	}
-	s := f.admin()
+	s := &f.admin
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	s.pools[id] = pool
@@ -147,7 +120,7 @@ func (f *Fake) PutUserPool(desc []byte) {
 // would return it, as decoded JSON (numbers are float64), or nil if the pool
 // does not exist.
 func (f *Fake) UserPool(poolID string) map[string]any {
-	s := f.admin()
+	s := &f.admin
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	p := f.describedPool(s, poolID)
@@ -164,18 +137,20 @@ func (f *Fake) UserPool(poolID string) map[string]any {
 // too, replacing an AppClient of that ID. It fails the test on malformed JSON
 // or an unknown pool.
 func (f *Fake) PutUserPoolClient(desc []byte) {
-	f.tb.Helper()
+	if f.tb != nil {
+		f.tb.Helper()
+	}
 	c := decodeDescription(f, "PutUserPoolClient", desc, "UserPoolClient")
 	poolID, _ := c["UserPoolId"].(string)
 	clientID, _ := c["ClientId"].(string)
 	if clientID == "" {
-		f.tb.Fatalf("cognitotest: PutUserPoolClient: no ClientId in %s", desc)
+		f.misuse("cognitotest: PutUserPoolClient: no ClientId in %s", desc)
 	}
-	s := f.admin()
+	s := &f.admin
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if _, ok := f.pools[poolID]; !ok {
-		f.tb.Fatalf("cognitotest: PutUserPoolClient(%q): unknown pool %q", clientID, poolID)
+		f.misuse("cognitotest: PutUserPoolClient(%q): unknown pool %q", clientID, poolID)
 	}
 	secret, _ := c["ClientSecret"].(string)
 	f.clients[clientID] = AppClient{PoolID: poolID, ID: clientID, Secret: secret, Flows: stringList(c["ExplicitAuthFlows"])}
@@ -185,7 +160,7 @@ func (f *Fake) PutUserPoolClient(desc []byte) {
 // UserPoolClient returns a copy of the app client's configuration as
 // DescribeUserPoolClient would return it, or nil if it does not exist.
 func (f *Fake) UserPoolClient(clientID string) map[string]any {
-	s := f.admin()
+	s := &f.admin
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	c := f.describedClient(s, clientID)
@@ -196,10 +171,12 @@ func (f *Fake) UserPoolClient(clientID string) map[string]any {
 }
 
 func decodeDescription(f *Fake, op string, desc []byte, wrapper string) map[string]any {
-	f.tb.Helper()
+	if f.tb != nil {
+		f.tb.Helper()
+	}
 	var m map[string]any
 	if err := json.Unmarshal(desc, &m); err != nil {
-		f.tb.Fatalf("cognitotest: %s: %v", op, err)
+		f.misuse("cognitotest: %s: %v", op, err)
 	}
 	if inner, ok := m[wrapper].(map[string]any); ok && len(m) == 1 {
 		m = inner
@@ -266,7 +243,7 @@ func (f *Fake) describeUserPool(body []byte) (any, *apiError) {
 	if err := decode(body, &in); err != nil {
 		return nil, err
 	}
-	s := f.admin()
+	s := &f.admin
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	p := f.describedPool(s, in.UserPoolId)
@@ -295,7 +272,7 @@ func (f *Fake) updateUserPool(body []byte) (any, *apiError) {
 			return nil, errorf("InvalidParameterException", msgTemporaryPasswordValidity)
 		}
 	}
-	s := f.admin()
+	s := &f.admin
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	p := f.describedPool(s, id)
@@ -335,7 +312,7 @@ func (f *Fake) describeUserPoolClient(body []byte) (any, *apiError) {
 	if err := decode(body, &in); err != nil {
 		return nil, err
 	}
-	s := f.admin()
+	s := &f.admin
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if _, ok := f.pools[in.UserPoolId]; !ok {
@@ -375,7 +352,7 @@ func (f *Fake) updateUserPoolClient(body []byte) (any, *apiError) {
 		// The wording is the fake's; the refusal is documented.
 		return nil, errorf("InvalidParameterException", "ExplicitAuthFlows cannot mix legacy values with values that begin with ALLOW_")
 	}
-	s := f.admin()
+	s := &f.admin
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if _, ok := f.pools[poolID]; !ok {

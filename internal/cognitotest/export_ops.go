@@ -3,12 +3,10 @@ package cognitotest
 import (
 	"slices"
 	"strconv"
-	"strings"
-	"time"
 )
 
 // What the export needs of the fake: ListGroups and ListUsersInGroup for
-// the old groups, and AddUsers to fill a pool of a benchmark's size.
+// the old pool's group memberships.
 // Registered here rather than in the operations literal so that this file
 // stands alone; init only fills the dispatch table, it does no work.
 // ListUsersInGroup shares ListUsers' quota in Cognito; SetRateLimit sets
@@ -118,66 +116,17 @@ func (f *Fake) listUsersInGroup(body []byte) (any, *apiError) {
 
 // AddToGroup makes a user of a pool a member of a group added earlier.
 func (f *Fake) AddToGroup(poolID, groupName, username string) {
-	f.tb.Helper()
+	if f.tb != nil {
+		f.tb.Helper()
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	g, err := f.groupOf(poolID, groupName)
 	if err != nil {
-		f.tb.Fatalf("cognitotest: AddToGroup: %v", err)
+		f.misuse("cognitotest: AddToGroup: %v", err)
+		return
 	}
 	if !slices.Contains(g.members, username) {
 		g.members = append(g.members, username)
-	}
-}
-
-// AddUsers adds many users to a pool, as AddUser does each, in time linear
-// in their number (AddUser checks each new user against every other). It
-// fails the test if a username or sub is taken.
-func (f *Fake) AddUsers(poolID string, users []User) {
-	f.tb.Helper()
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	p, ok := f.pools[poolID]
-	if !ok {
-		f.tb.Fatalf("cognitotest: AddUsers: unknown pool %q", poolID)
-	}
-	key := func(name string) string {
-		if p.CaseInsensitive {
-			return strings.ToLower(name)
-		}
-		return name
-	}
-	names, subs := map[string]bool{}, map[string]bool{}
-	for _, o := range p.users {
-		names[key(o.Username)], subs[o.Attributes["sub"]] = true, true
-	}
-	now := time.Now()
-	for _, u := range users {
-		attrs := make(map[string]string, len(u.Attributes)+1)
-		for k, v := range u.Attributes {
-			attrs[k] = v
-		}
-		if attrs["sub"] == "" {
-			attrs["sub"] = newUUID()
-		}
-		u.Attributes = attrs
-		if u.Username == "" {
-			u.Username = attrs["sub"]
-		}
-		if u.Status == "" {
-			u.Status = "CONFIRMED"
-		}
-		u.MFASettings = slices.Clone(u.MFASettings)
-		if u.Created.IsZero() {
-			u.Created = now
-		}
-		if u.LastModified.IsZero() {
-			u.LastModified = u.Created
-		}
-		if names[key(u.Username)] || subs[attrs["sub"]] {
-			f.tb.Fatalf("cognitotest: AddUsers(%q): username or sub already in pool %q", u.Username, poolID)
-		}
-		names[key(u.Username)], subs[attrs["sub"]] = true, true
-		p.users = append(p.users, &u)
 	}
 }

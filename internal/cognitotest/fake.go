@@ -39,17 +39,23 @@ type Fake struct {
 	// AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER.
 	URL string
 
-	tb   testing.TB
+	tb   testing.TB // the test of a Fake made by New; nil for Start
 	srv  *httptest.Server
-	done chan struct{} // closed at cleanup, so hanging handlers let srv.Close return
+	done chan struct{} // closed by Close, so hanging handlers let srv.Close return
+	stop sync.Once
 
 	mu      sync.Mutex
 	pools   map[string]*poolState
+	admin   adminState           // pool and client descriptions (admin_ops.go)
+	list    listState            // rate limits, short pages, MFA configurations (list_ops.go)
 	clients map[string]AppClient // client IDs are unique across pools, as in Cognito
 	calls   []Call
 	faults  map[string]*Fault
 	latency time.Duration
 	imports importJobs // import jobs and groups (importjobs.go)
+
+	tokens     tokenTriggers // pre token generation triggers (groups.go)
+	tokensOnce sync.Once
 
 	// received, when set before the first request, is called with the name of
 	// each operation once it is recorded; tests use it to synchronise.
@@ -171,25 +177,39 @@ type Fault struct {
 	Times int
 }
 
-// New starts a fake Cognito service on a local httptest server and closes it
-// in tb.Cleanup.
+// New starts a fake Cognito service on a local httptest server for the test
+// tb and closes it in tb.Cleanup. Misuse (a duplicate pool, a user of an
+// unknown pool, ...) fails the test.
 func New(tb testing.TB) *Fake {
 	tb.Helper()
-	f := &Fake{
-		tb:      tb,
-		done:    make(chan struct{}),
-		pools:   make(map[string]*poolState),
-		clients: make(map[string]AppClient),
-		faults:  make(map[string]*Fault),
+	f, err := Start(ServerOptions{})
+	if err != nil {
+		tb.Fatalf("cognitotest: %v", err)
 	}
-	f.srv = httptest.NewServer(http.HandlerFunc(f.serveHTTP))
-	f.URL = f.srv.URL
-	tb.Cleanup(func() {
-		// Release hanging handlers first: srv.Close waits for them.
+	f.tb = tb
+	tb.Cleanup(f.Close)
+	return f
+}
+
+// Close shuts the fake down, releasing hanging handlers first (the server
+// waits for them). It may be called more than once.
+func (f *Fake) Close() {
+	f.stop.Do(func() {
 		close(f.done)
 		f.srv.Close()
 	})
-	return f
+}
+
+// misuse reports a wrong use of the Fake's API: it fails the test of a Fake
+// made by New, and panics in a Fake made by Start or NewServer, where misuse
+// is a bug in the program (as a bad pattern is for regexp.MustCompile).
+func (f *Fake) misuse(format string, args ...any) {
+	if f.tb != nil {
+		f.tb.Helper()
+		f.tb.Fatalf(format, args...)
+		return
+	}
+	panic(fmt.Sprintf(format, args...))
 }
 
 // Client returns a real SDK client for the fake, with dummy static credentials
@@ -205,21 +225,23 @@ func (f *Fake) Client(opts ...func(*cognitoidentityprovider.Options)) *cognitoid
 
 // AddPool adds a user pool. It fails the test on an invalid or duplicate pool.
 func (f *Fake) AddPool(p Pool) {
-	f.tb.Helper()
+	if f.tb != nil {
+		f.tb.Helper()
+	}
 	if p.ID == "" {
-		f.tb.Fatalf("cognitotest: AddPool: empty pool ID")
+		f.misuse("cognitotest: AddPool: empty pool ID")
 	}
 	if len(p.AliasAttributes) > 0 && len(p.UsernameAttributes) > 0 {
-		f.tb.Fatalf("cognitotest: AddPool(%q): AliasAttributes and UsernameAttributes are mutually exclusive in Cognito", p.ID)
+		f.misuse("cognitotest: AddPool(%q): AliasAttributes and UsernameAttributes are mutually exclusive in Cognito", p.ID)
 	}
 	for _, a := range p.AliasAttributes {
 		if !slices.Contains([]string{"email", "phone_number", "preferred_username"}, a) {
-			f.tb.Fatalf("cognitotest: AddPool(%q): invalid alias attribute %q", p.ID, a)
+			f.misuse("cognitotest: AddPool(%q): invalid alias attribute %q", p.ID, a)
 		}
 	}
 	for _, a := range p.UsernameAttributes {
 		if !slices.Contains([]string{"email", "phone_number"}, a) {
-			f.tb.Fatalf("cognitotest: AddPool(%q): invalid username attribute %q", p.ID, a)
+			f.misuse("cognitotest: AddPool(%q): invalid username attribute %q", p.ID, a)
 		}
 	}
 	p.AliasAttributes = slices.Clone(p.AliasAttributes)
@@ -227,25 +249,27 @@ func (f *Fake) AddPool(p Pool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if _, ok := f.pools[p.ID]; ok {
-		f.tb.Fatalf("cognitotest: AddPool(%q): pool already exists", p.ID)
+		f.misuse("cognitotest: AddPool(%q): pool already exists", p.ID)
 	}
 	f.pools[p.ID] = &poolState{Pool: p}
 }
 
 // AddClient adds an app client to a pool added earlier.
 func (f *Fake) AddClient(c AppClient) {
-	f.tb.Helper()
+	if f.tb != nil {
+		f.tb.Helper()
+	}
 	c.Flows = slices.Clone(c.Flows)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if _, ok := f.pools[c.PoolID]; !ok {
-		f.tb.Fatalf("cognitotest: AddClient(%q): unknown pool %q", c.ID, c.PoolID)
+		f.misuse("cognitotest: AddClient(%q): unknown pool %q", c.ID, c.PoolID)
 	}
 	if c.ID == "" {
-		f.tb.Fatalf("cognitotest: AddClient: empty client ID")
+		f.misuse("cognitotest: AddClient: empty client ID")
 	}
 	if _, ok := f.clients[c.ID]; ok {
-		f.tb.Fatalf("cognitotest: AddClient(%q): client already exists", c.ID)
+		f.misuse("cognitotest: AddClient(%q): client already exists", c.ID)
 	}
 	f.clients[c.ID] = c
 }
@@ -253,7 +277,9 @@ func (f *Fake) AddClient(c AppClient) {
 // AddUser adds a user to a pool added earlier, generating its sub when the
 // "sub" attribute is absent. It fails the test if the username or sub is taken.
 func (f *Fake) AddUser(poolID string, u User) {
-	f.tb.Helper()
+	if f.tb != nil {
+		f.tb.Helper()
+	}
 	attrs := make(map[string]string, len(u.Attributes)+1)
 	for k, v := range u.Attributes {
 		attrs[k] = v
@@ -281,14 +307,14 @@ func (f *Fake) AddUser(poolID string, u User) {
 	defer f.mu.Unlock()
 	p, ok := f.pools[poolID]
 	if !ok {
-		f.tb.Fatalf("cognitotest: AddUser(%q): unknown pool %q", u.Username, poolID)
+		f.misuse("cognitotest: AddUser(%q): unknown pool %q", u.Username, poolID)
 	}
 	for _, o := range p.users {
 		if p.sameName(o.Username, u.Username) {
-			f.tb.Fatalf("cognitotest: AddUser(%q): username already exists in pool %q", u.Username, poolID)
+			f.misuse("cognitotest: AddUser(%q): username already exists in pool %q", u.Username, poolID)
 		}
 		if o.Attributes["sub"] == attrs["sub"] {
-			f.tb.Fatalf("cognitotest: AddUser(%q): sub %q already used by %q", u.Username, attrs["sub"], o.Username)
+			f.misuse("cognitotest: AddUser(%q): sub %q already used by %q", u.Username, attrs["sub"], o.Username)
 		}
 	}
 	p.users = append(p.users, &u)
@@ -364,11 +390,17 @@ func errorf(code, format string, args ...any) *apiError {
 // as JSON, or a modeled error.
 type operation func(f *Fake, body []byte) (any, *apiError)
 
-// operations dispatches on the X-Amz-Target operation name. Add an entry to
-// support another operation.
+// operations dispatches on the X-Amz-Target operation name. It is a literal
+// table, never changed at run time: add one line to support another operation.
 var operations = map[string]operation{
-	"AdminInitiateAuth": (*Fake).adminInitiateAuth,
+	"AdminInitiateAuth": (*Fake).signIn, // tokens through the pre token generation trigger (groups.go)
 	"AdminGetUser":      (*Fake).adminGetUser,
+
+	// Pool and app-client configuration (admin_ops.go).
+	"DescribeUserPool":       (*Fake).describeUserPool,
+	"UpdateUserPool":         (*Fake).updateUserPool,
+	"DescribeUserPoolClient": (*Fake).describeUserPoolClient,
+	"UpdateUserPoolClient":   (*Fake).updateUserPoolClient,
 
 	"GetCSVHeader":          (*Fake).getCSVHeader,
 	"CreateUserImportJob":   (*Fake).createUserImportJob,
@@ -380,6 +412,10 @@ var operations = map[string]operation{
 	"AdminAddUserToGroup":   (*Fake).adminAddUserToGroup,
 	"GetGroup":              (*Fake).getGroup,
 	"CreateGroup":           (*Fake).createGroup,
+
+	// Groups of a user and the pre token generation trigger (groups.go).
+	"AdminListGroupsForUser":    (*Fake).adminListGroupsForUser,
+	"AdminDeleteUserAttributes": (*Fake).adminDeleteUserAttributes,
 
 	"ListUsers":            limited("ListUsers", (*Fake).listUsers),
 	"ListUserPoolClients":  limited("ListUserPoolClients", (*Fake).listUserPoolClients),

@@ -557,18 +557,20 @@ func (f *Fake) createGroup(body []byte) (any, *apiError) {
 
 // AddGroup adds an empty group to a pool added earlier.
 func (f *Fake) AddGroup(poolID, name string) {
-	f.tb.Helper()
+	if f.tb != nil {
+		f.tb.Helper()
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if _, ok := f.pools[poolID]; !ok {
-		f.tb.Fatalf("cognitotest: AddGroup(%q): unknown pool %q", name, poolID)
+		f.misuse("cognitotest: AddGroup(%q): unknown pool %q", name, poolID)
 	}
 	f.imports.init()
 	if f.imports.groups[poolID] == nil {
 		f.imports.groups[poolID] = map[string]*group{}
 	}
 	if f.imports.groups[poolID][name] != nil {
-		f.tb.Fatalf("cognitotest: AddGroup(%q): group already exists in pool %q", name, poolID)
+		f.misuse("cognitotest: AddGroup(%q): group already exists in pool %q", name, poolID)
 	}
 	f.imports.groups[poolID][name] = &group{GroupName: name, UserPoolId: poolID}
 }

@@ -6,13 +6,10 @@ import (
 	"fmt"
 	"maps"
 	"regexp"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
-	"weak"
 )
 
 // The listing operations the status and check commands use (ListUsers,
@@ -23,8 +20,8 @@ import (
 // ListUserPoolClients Cognito accepts (API reference: 0-60 and 1-60).
 const maxListLimit = 60
 
-// listState is the fake's state for these operations, beside the Fake as
-// adminState is; guarded by the Fake's mu.
+// listState is the fake's state for these operations, the Fake's list
+// field, as adminState is its admin field; guarded by the Fake's mu.
 type listState struct {
 	rates      map[string]*rateLimit
 	shortPages bool
@@ -38,19 +35,12 @@ type rateLimit struct {
 	refused   int
 }
 
-var listStates sync.Map // weak.Pointer[Fake] -> *listState
-
-func (f *Fake) lists() *listState {
-	key := weak.Make(f)
-	if s, ok := listStates.Load(key); ok {
-		return s.(*listState)
-	}
-	s, loaded := listStates.LoadOrStore(key, &listState{rates: map[string]*rateLimit{}, mfa: map[string]map[string]any{}})
-	if !loaded {
-		runtime.AddCleanup(f, func(k weak.Pointer[Fake]) { listStates.Delete(k) }, key)
-	}
-	return s.(*listState)
+func newListState() listState {
+	return listState{rates: map[string]*rateLimit{}, mfa: map[string]map[string]any{}}
 }
+
+// lists returns the Fake's listState (its lists field).
+func (f *Fake) lists() *listState { return &f.list }
 
 // SetRateLimit enforces a quota of perSecond calls of op (ListUsers,
 // ListUserPoolClients or GetUserPoolMfaConfig) in any one-second window:
@@ -92,16 +82,18 @@ func (f *Fake) SetShortPages(on bool) {
 // added earlier (the whole response, as JSON). Without it the answer holds
 // only the pool's MfaConfiguration.
 func (f *Fake) PutUserPoolMfaConfig(poolID string, desc []byte) {
-	f.tb.Helper()
+	if f.tb != nil {
+		f.tb.Helper()
+	}
 	var m map[string]any
 	if err := json.Unmarshal(desc, &m); err != nil {
-		f.tb.Fatalf("cognitotest: PutUserPoolMfaConfig: %v", err)
+		f.misuse("cognitotest: PutUserPoolMfaConfig: %v", err)
 	}
 	s := f.lists()
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if _, ok := f.pools[poolID]; !ok {
-		f.tb.Fatalf("cognitotest: PutUserPoolMfaConfig: unknown pool %q", poolID)
+		f.misuse("cognitotest: PutUserPoolMfaConfig: unknown pool %q", poolID)
 	}
 	s.mfa[poolID] = m
 }
@@ -325,7 +317,7 @@ func (f *Fake) listUserPoolClients(body []byte) (any, *apiError) {
 		}
 		start = n
 	}
-	a := f.admin()
+	a := &f.admin
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if _, ok := f.pools[in.UserPoolId]; !ok {
@@ -361,7 +353,7 @@ func (f *Fake) getUserPoolMfaConfig(body []byte) (any, *apiError) {
 		return nil, err
 	}
 	s := f.lists()
-	a := f.admin()
+	a := &f.admin
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if m, ok := s.mfa[in.UserPoolId]; ok {

@@ -228,3 +228,30 @@ func TestGetUserPoolMfaConfig(t *testing.T) {
 		t.Errorf("unknown pool: error = %v, want ResourceNotFoundException", err)
 	}
 }
+
+func TestAddUsersChecksAsAddUserDoes(t *testing.T) {
+	f := New(t)
+	f.AddPool(Pool{ID: "eu-west-1_Bulk", CaseInsensitive: true})
+	f.AddUsers("eu-west-1_Bulk", []User{{Username: "ann", Enabled: true}, {Username: "bob"}})
+	users := f.Users("eu-west-1_Bulk")
+	if len(users) != 2 || users[0].Status != "CONFIRMED" || users[0].Attributes["sub"] == "" || users[0].Created.IsZero() {
+		t.Fatalf("users = %+v, want two with AddUser's defaults", users)
+	}
+	for _, dup := range []User{{Username: "ANN"}, {Username: "carol", Attributes: map[string]string{"sub": users[1].Attributes["sub"]}}} {
+		tb := &fatalTB{TB: t}
+		f.tb = tb
+		f.AddUsers("eu-west-1_Bulk", []User{dup})
+		if !tb.failed {
+			t.Errorf("AddUsers(%+v) did not fail on a duplicate", dup)
+		}
+	}
+}
+
+// fatalTB records Fatalf instead of stopping the test.
+type fatalTB struct {
+	testing.TB
+	failed bool
+}
+
+func (tb *fatalTB) Helper()               {}
+func (tb *fatalTB) Fatalf(string, ...any) { tb.failed = true }

@@ -12,7 +12,7 @@ import (
 	"time"
 )
 
-// Messages of real Cognito errors (COGNITO_FACTS.md 2.1). The codes are the
+// Messages of real Cognito errors (docs/cognito-behaviour.md §2.1). The codes are the
 // contract; these texts are what clients have observed.
 const (
 	msgBadCredentials  = "Incorrect username or password."
@@ -56,7 +56,7 @@ type adminInitiateAuthOutput struct {
 }
 
 // adminInitiateAuth implements ADMIN_USER_PASSWORD_AUTH. The order of the
-// status checks is a choice where Cognito's is undocumented (FACTS 2.1 [U]):
+// status checks is a choice where Cognito's is undocumented (docs/cognito-behaviour.md §2.1, [U]):
 // RESET_REQUIRED before the password, disabled and UNCONFIRMED after it.
 func (f *Fake) adminInitiateAuth(body []byte) (any, *apiError) {
 	var in adminInitiateAuthInput
@@ -95,7 +95,7 @@ func (f *Fake) adminInitiateAuth(body []byte) (any, *apiError) {
 		if !ok {
 			return nil, errorf("NotAuthorizedException", msgSecretNotSent, c.ID)
 		}
-		// The hash is over USERNAME exactly as sent, alias or not (FACTS 2.4).
+		// The hash is over USERNAME exactly as sent, alias or not (docs/cognito-behaviour.md §2.4).
 		if !hmac.Equal([]byte(got), []byte(SecretHash(c.Secret, username, c.ID))) {
 			return nil, errorf("NotAuthorizedException", msgSecretMismatch, c.ID)
 		}
@@ -217,7 +217,7 @@ type adminGetUserOutput struct {
 	UserLastModifiedDate float64
 }
 
-// adminGetUser accepts the username, any alias, or the sub (FACTS 2.5).
+// adminGetUser accepts the username, any alias, or the sub (docs/cognito-behaviour.md §2.5).
 func (f *Fake) adminGetUser(body []byte) (any, *apiError) {
 	var in adminGetUserInput
 	if err := decode(body, &in); err != nil {

@@ -5,43 +5,49 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"testing"
 )
 
-// ServerOptions configure a Fake started outside a test with NewServer.
+// ServerOptions configure a Fake started with Start or NewServer.
 type ServerOptions struct {
 	// ConnState, when set, is the server's http.Server.ConnState hook: a
 	// benchmark counts the connections clients open with it.
 	ConnState func(net.Conn, http.ConnState)
 }
 
-// NewServer starts a Fake outside a test, for benchmarks and local tools
-// (cmd/bench). It behaves as New's does, except that misuse which would fail
-// a test (a duplicate pool, a user of an unknown pool) panics. Call stop to
-// shut it down; hanging handlers are released first.
-func NewServer(opts ServerOptions) (f *Fake, stop func()) {
-	f = &Fake{
-		tb:      panicTB{},
+// Start starts a Fake on a local port (127.0.0.1, or [::1] where IPv4 is not
+// available), for programs such as benchmarks and local tools; the caller
+// stops it with Close. It behaves as New's does, except that misuse which
+// would fail a test (a duplicate pool, a user of an unknown pool) panics.
+func Start(opts ServerOptions) (*Fake, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		if l, err = net.Listen("tcp6", "[::1]:0"); err != nil {
+			return nil, fmt.Errorf("start fake Cognito: listen on a local port: %w", err)
+		}
+	}
+	f := &Fake{
 		done:    make(chan struct{}),
 		pools:   make(map[string]*poolState),
 		clients: make(map[string]AppClient),
 		faults:  make(map[string]*Fault),
+		admin:   newAdminState(),
+		list:    newListState(),
 	}
-	f.srv = httptest.NewUnstartedServer(http.HandlerFunc(f.serveHTTP))
-	f.srv.Config.ConnState = opts.ConnState
+	f.srv = &httptest.Server{
+		Listener: l,
+		Config:   &http.Server{Handler: http.HandlerFunc(f.serveHTTP), ConnState: opts.ConnState},
+	}
 	f.srv.Start()
 	f.URL = f.srv.URL
-	return f, func() {
-		close(f.done)
-		f.srv.Close()
-	}
+	return f, nil
 }
 
-// panicTB stands in for a test outside one: the Fake only calls Helper and
-// Fatalf on it. The embedded nil testing.TB supplies the unexported method;
-// any other method would panic, as Fatalf does.
-type panicTB struct{ testing.TB }
-
-func (panicTB) Helper() {}
-
-func (panicTB) Fatalf(format string, args ...any) { panic(fmt.Sprintf(format, args...)) }
+// NewServer is Start for callers that treat a failure to listen as fatal (it
+// panics then, as httptest.NewServer does); stop is f.Close.
+func NewServer(opts ServerOptions) (f *Fake, stop func()) {
+	f, err := Start(opts)
+	if err != nil {
+		panic(err)
+	}
+	return f, f.Close
+}

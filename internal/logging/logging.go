@@ -29,11 +29,30 @@ func New(w io.Writer, level slog.Leveler) *slog.Logger {
 	}))
 }
 
-// sensitiveKey matches attribute names whose values must never be logged.
-var sensitiveKey = regexp.MustCompile(`(?i)pass(word|wd)?|secret|token|authorization|credential|session|^event$|^request$|^payload$|^body$`)
+// sensitiveKey reports whether an attribute name says its value must never
+// be logged: any name holding pass (password, passwd), secret, token,
+// authorization, credential or session, and the names event, request,
+// payload and body, in any case. (Plain string checks: a regexp compiled at
+// start-up costs every cold start.)
+func sensitiveKey(key string) bool {
+	k := strings.ToLower(key)
+	for _, part := range []string{"pass", "secret", "token", "authorization", "credential", "session"} {
+		if strings.Contains(k, part) {
+			return true
+		}
+	}
+	switch k {
+	case "event", "request", "payload", "body":
+		return true
+	}
+	return false
+}
 
-// jwtLike matches anything shaped like a JSON Web Token.
-var jwtLike = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*`)
+// jwtLike matches anything shaped like a JSON Web Token. It is compiled on
+// first use: only text holding "eyJ" needs it.
+var jwtLike = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*`)
+})
 
 // sensitiveKeys caches sensitiveKey's verdict per key: log keys are a small
 // fixed set, and matching each one on every line was most of a log line's
@@ -44,7 +63,7 @@ func sensitive(key string) bool {
 	if v, ok := sensitiveKeys.Load(key); ok {
 		return v.(bool)
 	}
-	v := sensitiveKey.MatchString(key)
+	v := sensitiveKey(key)
 	sensitiveKeys.Store(key, v)
 	return v
 }
@@ -84,7 +103,7 @@ func Redact(_ []string, a slog.Attr) slog.Attr {
 		return a
 	}
 	if strings.Contains(s, "eyJ") {
-		return slog.String(a.Key, jwtLike.ReplaceAllString(s, Redacted))
+		return slog.String(a.Key, jwtLike().ReplaceAllString(s, Redacted))
 	}
 	return a
 }

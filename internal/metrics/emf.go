@@ -12,7 +12,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"regexp"
 	"slices"
 	"sync"
 	"time"
@@ -165,11 +164,22 @@ func source(s string) string {
 // reasonShape is what reasons and error kinds look like in the code. The
 // check keeps any other text (which could come from outside) out of the
 // dimensions.
-var reasonShape = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
-
 func reason(s string) string {
-	if reasonShape.MatchString(s) {
+	if reasonShape(s) {
 		return s
 	}
 	return Unknown
+}
+
+// reasonShape reports whether s is [a-z][a-z0-9_]{0,63}.
+func reasonShape(s string) bool {
+	if s == "" || len(s) > 64 || s[0] < 'a' || s[0] > 'z' {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if c := s[i]; (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '_' {
+			return false
+		}
+	}
+	return true
 }

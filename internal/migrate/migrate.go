@@ -57,6 +57,9 @@ type User struct {
 	// MFA lists the second factors the user has set up ("SMS_MFA",
 	// "SOFTWARE_TOKEN_MFA", "EMAIL_OTP").
 	MFA []string
+	// Groups are the user's old-pool groups, read only when something
+	// needs them (a group condition in MIGRATE_ONLY); nil otherwise.
+	Groups []string
 }
 
 // OldPool is the old user pool, as the decision needs it.
@@ -121,6 +124,9 @@ type Decision struct {
 	Detail string
 	// Username is the old user's real username.
 	Username string
+	// OldPool names the old pool that decided, in a merge ("1", "2", ...);
+	// empty with a single old pool.
+	OldPool string
 	// ResponseUsername is the "username" to send Cognito; empty leaves it
 	// out, so the name the user typed becomes their username.
 	ResponseUsername string
@@ -137,6 +143,10 @@ type Decision struct {
 	// value gave way to a renamed one; Missing names the new pool's required
 	// attributes the user lacks. All are names only, for the log.
 	Dropped, Invalid, Overwritten, Missing []string
+	// NameKnown is true when the old pool knows the typed name as one of
+	// the user's identifiers (see KnownAs). Only then may the log show it:
+	// people type their password into the username box.
+	NameKnown bool
 }
 
 // Request is one trigger invocation's question.
@@ -158,15 +168,63 @@ type Migrator struct {
 	pool    OldPool
 	newPool NewPool
 	rules   Rules
+	lookup  LookupMode
+}
+
+// LookupMode is when a sign-in reads the user from the old pool
+// (OLD_POOL_LOOKUP).
+type LookupMode string
+
+const (
+	// LookupParallel sends the lookup together with the sign-in: one round
+	// trip, but every attempt, wrong passwords included, also costs an
+	// AdminGetUser (the old account's read quota, and a billed monthly
+	// active user for the targeted account).
+	LookupParallel LookupMode = "parallel"
+	// LookupAfterSignIn sends the lookup only once the sign-in proved the
+	// password: a wrong password costs one old-pool call, a migration two
+	// round trips.
+	LookupAfterSignIn LookupMode = "after-sign-in"
+)
+
+// LookupModes lists every LookupMode, the default first.
+func LookupModes() []LookupMode { return []LookupMode{LookupParallel, LookupAfterSignIn} }
+
+// Option configures a Migrator.
+type Option func(*Migrator)
+
+// WithLookup sets when sign-ins read the user (default LookupParallel).
+// Forgot-password events only read the user, so it does not change them.
+func WithLookup(l LookupMode) Option {
+	return func(m *Migrator) {
+		if l != "" {
+			m.lookup = l
+		}
+	}
 }
 
 // New returns a Migrator that consults the old pool, shapes users for the
 // new pool newPool describes, and applies rules.
-func New(pool OldPool, newPool NewPool, rules Rules) *Migrator {
+func New(pool OldPool, newPool NewPool, rules Rules, opts ...Option) *Migrator {
 	if rules.MFA == "" {
 		rules.MFA = MFADeny
 	}
-	return &Migrator{pool: pool, newPool: newPool, rules: rules}
+	m := &Migrator{pool: pool, newPool: newPool, rules: rules, lookup: LookupParallel}
+	for _, o := range opts {
+		o(m)
+	}
+	return m
+}
+
+// startLookup starts reading the user as the lookup mode says, and returns
+// the function that gives its answer: at once in parallel with the sign-in,
+// or only when called (after the sign-in proved the password).
+func (m *Migrator) startLookup(ctx context.Context, username string) func() (User, error) {
+	if m.lookup == LookupAfterSignIn {
+		return func() (User, error) { return m.pool.GetUser(ctx, username) }
+	}
+	looked := async(func() (User, error) { return m.pool.GetUser(ctx, username) })
+	return func() (User, error) { return await(ctx, looked) }
 }
 
 // result is an answer that arrives in the background.
@@ -175,9 +233,18 @@ type result[T any] struct {
 	err error
 }
 
+// async runs f in its own goroutine. A panic there would end the process
+// (the handler's recover only covers its own goroutine), so it is recovered
+// and answered as a fault of kind panic, reported by type only: the value
+// may hold anything, the password included.
 func async[T any](f func() (T, error)) <-chan result[T] {
 	c := make(chan result[T], 1)
 	go func() {
+		defer func() {
+			if p := recover(); p != nil {
+				c <- result[T]{err: &Fault{Kind: FaultPanic, Err: fmt.Errorf("recovered panic of type %T", p)}}
+			}
+		}()
 		v, err := f()
 		c <- result[T]{v, err}
 	}()
@@ -199,15 +266,18 @@ func await[T any](ctx context.Context, c <-chan result[T]) (T, error) {
 //
 // The sign-in, the user lookup (and the new pool's configuration, when it is
 // not cached) are requested at the same time, so a migration costs one round
-// trip on its critical path. The lookup's answer is used only when the
+// trip on its critical path; with LookupAfterSignIn the lookup waits for a
+// proven password instead. The lookup's answer is used only when the
 // sign-in proved the password.
-func (m *Migrator) Authenticate(ctx context.Context, req Request) (Decision, error) {
+func (m *Migrator) Authenticate(ctx context.Context, req Request) (dec Decision, _ error) {
 	if req.Username == "" || req.Password == "" {
 		return decline(EmptyInput, ""), nil
 	}
+	var known bool
+	defer func() { dec.NameKnown = known }()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	looked := async(func() (User, error) { return m.pool.GetUser(ctx, req.Username) })
+	lookup := m.startLookup(ctx, req.Username)
 	config := async(func() (PoolConfig, error) { return m.newPool.Config(ctx, req.NewPoolID) })
 
 	signIn, err := m.pool.SignIn(ctx, req.Username, req.Password)
@@ -231,7 +301,7 @@ func (m *Migrator) Authenticate(ctx context.Context, req Request) (Decision, err
 		return decline(ChallengeRequired, c), nil
 	}
 
-	u, err := await(ctx, looked)
+	u, err := lookup()
 	if err != nil {
 		if errors.Is(err, ErrUserNotFound) {
 			// Proven for a user the lookup cannot find: the two calls saw
@@ -240,6 +310,7 @@ func (m *Migrator) Authenticate(ctx context.Context, req Request) (Decision, err
 		}
 		return Decision{}, fmt.Errorf("get user: %w", err)
 	}
+	known = KnownAs(u, req.Username)
 	allowed := StatusConfirmed
 	if final == FinalResetRequired {
 		allowed = StatusForceChangePassword
@@ -308,10 +379,12 @@ func mfaChallenge(c string) bool {
 // Only an enabled, confirmed user with somewhere to send the code moves, and
 // never as CONFIRMED: Cognito sends the reset code and the user sets a new
 // password.
-func (m *Migrator) ForgotPassword(ctx context.Context, req Request) (Decision, error) {
+func (m *Migrator) ForgotPassword(ctx context.Context, req Request) (dec Decision, _ error) {
 	if req.Username == "" {
 		return decline(EmptyInput, ""), nil
 	}
+	var known bool
+	defer func() { dec.NameKnown = known }()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	config := async(func() (PoolConfig, error) { return m.newPool.Config(ctx, req.NewPoolID) })
@@ -323,6 +396,7 @@ func (m *Migrator) ForgotPassword(ctx context.Context, req Request) (Decision, e
 		}
 		return Decision{}, fmt.Errorf("get user: %w", err)
 	}
+	known = KnownAs(u, req.Username)
 	if d, ok := refuseStatus(u, StatusConfirmed); !ok {
 		return d, nil
 	}
@@ -348,6 +422,23 @@ func (m *Migrator) ForgotPassword(ctx context.Context, req Request) (Decision, e
 		Dropped: s.Dropped, Invalid: s.Invalid, Overwritten: s.Overwritten, Missing: s.Missing,
 		EnableSMSMFA: m.smsMFA(u, cfg, s.Attributes),
 	}, nil
+}
+
+// KnownAs reports whether typed is one of u's identifiers in the old pool:
+// its username, or its email, phone_number or preferred_username value.
+// Letters compare ASCII case-insensitively, because u is what the old pool
+// returned when asked for typed: a case-sensitive pool would not have found
+// it under another case. No other fold applies (the Kelvin sign is not K).
+func KnownAs(u User, typed string) bool {
+	if typed == "" {
+		return false
+	}
+	for _, id := range []string{u.Username, u.Attributes["email"], u.Attributes["phone_number"], u.Attributes["preferred_username"]} {
+		if id != "" && asciiEqualFold(id, typed) {
+			return true
+		}
+	}
+	return false
 }
 
 // refused turns a sign-in refusal into a decline, and anything else into a

@@ -170,6 +170,9 @@ type Rules struct {
 	// TrustEmail marks an unverified email verified (TRUST_EMAIL). Risky:
 	// a reset code may then go to an address nobody proved they own.
 	TrustEmail bool
+	// Scope says which old users may migrate at all (MIGRATE_ONLY); the
+	// zero value lets everyone in.
+	Scope Scope
 }
 
 // ConfigError is a problem with the operator's configuration that shows
@@ -217,10 +220,14 @@ type Shape struct {
 }
 
 // Shape applies the rules and the new pool's schema and sign-in type to the
-// old user u, who typed typed. A non-empty Reason is a decline: what the user
-// typed cannot identify them in the new pool without risking a second
-// account. An error is a configuration problem (*ConfigError).
+// old user u, who typed typed. A non-empty Reason is a decline: the user is
+// outside MIGRATE_ONLY (OutOfScope), or what they typed cannot identify them
+// in the new pool without risking a second account. An error is a
+// configuration problem (*ConfigError).
 func (r Rules) Shape(cfg PoolConfig, u User, typed string) (Shape, Reason, error) {
+	if !r.InScope(u) {
+		return Shape{}, OutOfScope, nil
+	}
 	if r.LegacySub != "" {
 		if _, ok := cfg.Attributes[r.LegacySub]; !ok {
 			return Shape{}, "", &ConfigError{Setting: "LEGACY_SUB_ATTRIBUTE",

@@ -319,7 +319,7 @@ func TestReshape(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Authenticate(%q) error = %v", typed, err)
 			}
-			if diff := cmp.Diff(want, got); diff != "" {
+			if diff := cmp.Diff(want, got, ignoreNameKnown); diff != "" {
 				t.Errorf("Authenticate(%q) mismatch (-want +got):\n%s", typed, diff)
 			}
 		})

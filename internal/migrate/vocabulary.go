@@ -17,10 +17,20 @@ const (
 	OutcomeMigrated Outcome = "migrated"
 	OutcomeDeclined Outcome = "declined"
 	OutcomeError    Outcome = "error"
+	// OutcomeAllowed: the companion triggers let the event through as it
+	// came (a sign-up nobody else owns, tokens with nothing to add).
+	OutcomeAllowed Outcome = "allowed"
+	// OutcomeRefused: a sign-up refused by the guard.
+	OutcomeRefused Outcome = "refused"
+	// OutcomeGroupsApplied: the pre token generation trigger applied the
+	// groups a migration carried.
+	OutcomeGroupsApplied Outcome = "groups_applied"
 )
 
 // Outcomes lists every Outcome.
-func Outcomes() []Outcome { return []Outcome{OutcomeMigrated, OutcomeDeclined, OutcomeError} }
+func Outcomes() []Outcome {
+	return []Outcome{OutcomeMigrated, OutcomeDeclined, OutcomeError, OutcomeAllowed, OutcomeRefused, OutcomeGroupsApplied}
+}
 
 // Trigger sources of the "Migrate user" trigger's events (the event's
 // triggerSource).
@@ -30,15 +40,47 @@ const (
 	SourceForgotPassword = "UserMigration_ForgotPassword"
 )
 
-// Sources lists every trigger source the function handles.
-func Sources() []string { return []string{SourceAuthentication, SourceForgotPassword} }
+// Trigger sources of the pre token generation trigger.
+// https://docs.aws.amazon.com/cognito/latest/developerguide/user-pool-lambda-pre-token-generation.html
+const (
+	SourceTokenPrefix               = "TokenGeneration_"
+	SourceTokenAuthentication       = "TokenGeneration_Authentication"
+	SourceTokenHostedAuth           = "TokenGeneration_HostedAuth"
+	SourceTokenNewPasswordChallenge = "TokenGeneration_NewPasswordChallenge"
+	SourceTokenAuthenticateDevice   = "TokenGeneration_AuthenticateDevice"
+	SourceTokenRefreshTokens        = "TokenGeneration_RefreshTokens"
+	SourceTokenClientCredentials    = "TokenGeneration_ClientCredentials"
+)
+
+// Trigger sources of the pre sign-up trigger.
+// https://docs.aws.amazon.com/cognito/latest/developerguide/user-pool-lambda-pre-sign-up.html
+const (
+	SourceSignUpPrefix           = "PreSignUp_"
+	SourceSignUp                 = "PreSignUp_SignUp"
+	SourceSignUpAdminCreateUser  = "PreSignUp_AdminCreateUser"
+	SourceSignUpExternalProvider = "PreSignUp_ExternalProvider"
+)
+
+// SourceMigrationPrefix starts every "Migrate user" trigger source.
+const SourceMigrationPrefix = "UserMigration_"
+
+// Sources lists every trigger source the function handles: the metrics'
+// TriggerSource values (any other is "unknown").
+func Sources() []string {
+	return []string{
+		SourceAuthentication, SourceForgotPassword,
+		SourceTokenAuthentication, SourceTokenHostedAuth, SourceTokenNewPasswordChallenge,
+		SourceTokenAuthenticateDevice, SourceTokenRefreshTokens, SourceTokenClientCredentials,
+		SourceSignUp, SourceSignUpAdminCreateUser, SourceSignUpExternalProvider,
+	}
+}
 
 // Reasons lists every decline reason a decision can give, and Migrated.
 func Reasons() []Reason {
 	return []Reason{
 		Migrated, BadCredentials, UserNotFound, UserDisabled, UserNotConfirmed, PasswordResetNeeded,
 		UnsupportedStatus, ChallengeRequired, NoVerifiedContact, EmptyInput, SignInNameNotUsable,
-		UsernameCaseMismatch, AliasCaseMismatch, UsernameIsEmail, MFARequired,
+		UsernameCaseMismatch, AliasCaseMismatch, UsernameIsEmail, MFARequired, OutOfScope, AmbiguousUser,
 	}
 }
 

@@ -8,9 +8,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
@@ -35,8 +35,15 @@ const (
 	EnvMFAPolicy           = "MFA_POLICY"
 	EnvEnforcePassword     = "ENFORCE_PASSWORD_POLICY"
 	EnvTrustEmail          = "TRUST_EMAIL"
+	EnvMigrateOnly         = "MIGRATE_ONLY"
 	EnvDeclineResponse     = "DECLINE_RESPONSE"
+	EnvOldPoolLookup       = "OLD_POOL_LOOKUP"
+	EnvNewUserPoolID       = "NEW_USER_POOL_ID"
 	EnvLogLevel            = "LOG_LEVEL"
+	EnvGroupsAttribute     = "LEGACY_GROUPS_ATTRIBUTE"
+	EnvCreateMissingGroups = "CREATE_MISSING_GROUPS"
+	EnvSignUpGuard         = "SIGNUP_GUARD"
+	EnvSignUpGuardMessage  = "SIGNUP_GUARD_MESSAGE"
 )
 
 // Names lists every environment variable the function reads, in the order
@@ -45,14 +52,18 @@ const (
 func Names() []string {
 	return []string{
 		EnvOldUserPoolID, EnvOldClientID, EnvOldUserPoolRegion, EnvOldUserPoolEndpoint,
-		EnvOldRoleARN, EnvOldExternalID, EnvOldClientSecretARN, EnvOldClientSecret,
+		EnvOldRoleARN, EnvOldExternalID, EnvOldClientSecretARN, EnvOldClientSecret, EnvOldRoute,
 		EnvAttributeMap, EnvExcludeAttributes, EnvLegacySubAttribute, EnvMFAPolicy, EnvEnforcePassword, EnvTrustEmail,
-		EnvDeclineResponse, EnvLogLevel,
+		EnvMigrateOnly, EnvDeclineResponse, EnvOldPoolLookup, EnvNewUserPoolID, EnvLogLevel,
+		EnvGroupsAttribute, EnvCreateMissingGroups, EnvSignUpGuard, EnvSignUpGuardMessage,
 	}
 }
 
 // Settings is the validated configuration.
 type Settings struct {
+	// NewUserPoolID is the pool whose trigger the function is, when known:
+	// its description is read during start-up (NEW_USER_POOL_ID).
+	NewUserPoolID string
 	OldUserPoolID string
 	OldClientID   string
 	// OldRegion is where old-pool calls go and how they are signed.
@@ -69,11 +80,23 @@ type Settings struct {
 	// At most one is set.
 	OldClientSecretARN string
 	OldClientSecret    Secret
+	// OldRoute is the first pool's route in a merge (OLD_ROUTE).
+	OldRoute migrate.Route
+	// OtherPools are the old pools after the first (OLD_2_*, ...): the
+	// function merges them all. OldPools lists every pool.
+	OtherPools []OldPool
 	// Rules shape the migrated user (ATTRIBUTE_MAP, EXCLUDE_ATTRIBUTES,
-	// LEGACY_SUB_ATTRIBUTE, MFA_POLICY, ENFORCE_PASSWORD_POLICY, TRUST_EMAIL).
-	Rules    migrate.Rules
-	Decline  migrate.DeclineMode
+	// LEGACY_SUB_ATTRIBUTE, MFA_POLICY, ENFORCE_PASSWORD_POLICY, TRUST_EMAIL,
+	// MIGRATE_ONLY).
+	Rules   migrate.Rules
+	Decline migrate.DeclineMode
+	// Lookup is when a sign-in reads the user from the old pool
+	// (OLD_POOL_LOOKUP).
+	Lookup   migrate.LookupMode
 	LogLevel slog.Level
+	// Companions enable the pre token generation and pre sign-up triggers
+	// (companions.go).
+	Companions Companions
 }
 
 // Secret is a value that must not be printed: fmt and log/slog show it as
@@ -97,31 +120,81 @@ func (s Secret) GoString() string { return `"` + s.String() + `"` }
 // LogValue implements slog.LogValuer.
 func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
 
-var (
-	// User pool ids are "<region>_<id>" (API pattern [\w-]+_[0-9a-zA-Z]+).
-	poolIDPattern = regexp.MustCompile(`^([\w-]+)_[0-9a-zA-Z]+$`)
-	// App client ids: API pattern [\w+]+, at most 128 characters.
-	clientIDPattern = regexp.MustCompile(`^[\w+]+$`) // and at most 128: see validClientID
-	regionPattern   = regexp.MustCompile(`^[a-z]{2,}(-[a-z0-9]+)*$`)
-	// STS ExternalId: 2 to 1224 of letters, digits and _+=,.@:/-
-	externalIDPattern = regexp.MustCompile(`^[\w+=,.@:/-]+$`)
-	// IAM role paths and names: letters, digits and _+=,.@-, paths with /.
-	roleNamePattern = regexp.MustCompile(`^role/[\w+=,.@/-]+$`)
-	accountPattern  = regexp.MustCompile(`^\d{12}$`)
-)
+// The values' shapes are checked with plain loops rather than regular
+// expressions: compiling them at start-up costs every cold start.
+
+// word reports whether s is non-empty and every byte is an ASCII letter, a
+// digit, _ or one of extra (regexp: [\w<extra>]+).
+func word(s, extra string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || strings.IndexByte(extra, c) >= 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// poolRegion returns the region of a user pool id "<region>_<id>" (API
+// pattern [\w-]+_[0-9a-zA-Z]+), and whether id has that shape.
+func poolRegion(id string) (string, bool) {
+	i := strings.LastIndexByte(id, '_')
+	if i < 0 {
+		return "", false
+	}
+	region, rest := id[:i], id[i+1:]
+	if !word(region, "-") || !word(rest, "") || strings.IndexByte(rest, '_') >= 0 {
+		return "", false
+	}
+	return region, true
+}
+
+// validRegion: [a-z]{2,}(-[a-z0-9]+)*, e.g. eu-west-1.
+func validRegion(s string) bool {
+	parts := strings.Split(s, "-")
+	for i, p := range parts {
+		if p == "" || (i == 0 && len(p) < 2) {
+			return false
+		}
+		for j := 0; j < len(p); j++ {
+			c := p[j]
+			if !('a' <= c && c <= 'z' || i > 0 && '0' <= c && c <= '9') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// validAccount: twelve digits.
+func validAccount(s string) bool {
+	if len(s) != 12 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
 
 // roleARN reports whether s is an IAM role ARN.
 func roleARN(s string) bool {
 	a, err := arn.Parse(s)
-	return err == nil && a.Service == "iam" && a.Region == "" && accountPattern.MatchString(a.AccountID) &&
-		roleNamePattern.MatchString(a.Resource)
+	// IAM role paths and names: letters, digits and _+=,.@-, paths with /.
+	name, isRole := strings.CutPrefix(a.Resource, "role/")
+	return err == nil && a.Service == "iam" && a.Region == "" && validAccount(a.AccountID) && isRole && word(name, "+=,.@/-")
 }
 
 // secretARN reports whether s is a Secrets Manager secret ARN.
 func secretARN(s string) bool {
 	a, err := arn.Parse(s)
-	return err == nil && a.Service == "secretsmanager" && regionPattern.MatchString(a.Region) &&
-		accountPattern.MatchString(a.AccountID) && strings.HasPrefix(a.Resource, "secret:") && len(a.Resource) > len("secret:")
+	return err == nil && a.Service == "secretsmanager" && validRegion(a.Region) &&
+		validAccount(a.AccountID) && strings.HasPrefix(a.Resource, "secret:") && len(a.Resource) > len("secret:")
 }
 
 // Load reads the settings through getenv (os.Getenv in main). All problems
@@ -145,27 +218,30 @@ func Load(getenv func(string) string) (Settings, error) {
 		Decline:            migrate.DeclineMode(strings.ToLower(get(EnvDeclineResponse))),
 	}
 
-	var poolRegion string
-	switch m := poolIDPattern.FindStringSubmatch(s.OldUserPoolID); {
+	s.NewUserPoolID = get(EnvNewUserPoolID)
+	if _, ok := poolRegion(s.NewUserPoolID); s.NewUserPoolID != "" && (!ok || len(s.NewUserPoolID) > 55) {
+		bad(EnvNewUserPoolID, "%q is not a user pool id: expected <region>_<id>, e.g. eu-west-1_NeWpOoL12 (or leave it unset)", s.NewUserPoolID)
+	}
+
+	region, isPoolID := poolRegion(s.OldUserPoolID)
+	switch {
 	case s.OldUserPoolID == "":
 		bad(EnvOldUserPoolID, "is required: set it to the old user pool's id, e.g. eu-west-1_AbCdEf123")
-	case m == nil || len(s.OldUserPoolID) > 55:
+	case !isPoolID || len(s.OldUserPoolID) > 55:
 		bad(EnvOldUserPoolID, "%q is not a user pool id: expected <region>_<id>, e.g. eu-west-1_AbCdEf123", s.OldUserPoolID)
-	default:
-		poolRegion = m[1]
 	}
 
 	switch {
 	case s.OldClientID == "":
 		bad(EnvOldClientID, "is required: set it to the id of an app client of the old pool that allows ALLOW_ADMIN_USER_PASSWORD_AUTH")
-	case !clientIDPattern.MatchString(s.OldClientID) || len(s.OldClientID) > 128:
+	case !word(s.OldClientID, "+") || len(s.OldClientID) > 128:
 		bad(EnvOldClientID, "%q is not an app client id (letters, digits, _ and +, at most 128)", s.OldClientID)
 	}
 
 	switch {
 	case s.OldRegion == "":
-		s.OldRegion = poolRegion
-	case !regionPattern.MatchString(s.OldRegion):
+		s.OldRegion = region
+	case !validRegion(s.OldRegion):
 		bad(EnvOldUserPoolRegion, "%q is not a region name, e.g. eu-west-1 (leave it unset to use the pool id's prefix)", s.OldRegion)
 	}
 
@@ -184,7 +260,7 @@ func Load(getenv func(string) string) (Settings, error) {
 	case !roleARN(s.OldRoleARN) || len(s.OldRoleARN) > 2048:
 		bad(EnvOldRoleARN, "%q is not an IAM role ARN, e.g. arn:aws:iam::111111111111:role/cognito-migrate-old-pool", s.OldRoleARN)
 	}
-	if s.OldExternalID != "" && (!externalIDPattern.MatchString(s.OldExternalID) || len(s.OldExternalID) < 2 || len(s.OldExternalID) > 1224) {
+	if s.OldExternalID != "" && (!word(s.OldExternalID, "+=,.@:/-") || len(s.OldExternalID) < 2 || len(s.OldExternalID) > 1224) {
 		bad(EnvOldExternalID, "must be 2 to 1224 letters, digits or _+=,.@:/- (no spaces)")
 	}
 
@@ -195,7 +271,21 @@ func Load(getenv func(string) string) (Settings, error) {
 		bad(EnvOldClientSecretARN, "%q is not a Secrets Manager secret ARN, e.g. arn:aws:secretsmanager:eu-west-1:222222222222:secret:old-client-AbCdEf", s.OldClientSecretARN)
 	}
 
+	s.OldRoute, s.OtherPools = loadOtherPools(get, getenv, bad)
+	duplicatePools(s, bad)
+
 	s.Rules = loadRules(get, bad)
+	s.Companions = loadCompanions(getenv, get, bad, s.Rules)
+	if len(s.OtherPools) > 0 {
+		// Groups and the sign-up guard read one old pool; with several they
+		// would read the wrong one for some users.
+		if s.Companions.GroupsAttribute != "" {
+			bad(EnvGroupsAttribute, "works with one old pool only; unset it, or the OLD_2_* settings")
+		}
+		if s.Companions.SignUpGuard {
+			bad(EnvSignUpGuard, "works with one old pool only; unset it, or the OLD_2_* settings")
+		}
+	}
 
 	switch s.Decline {
 	case "":
@@ -203,6 +293,16 @@ func Load(getenv func(string) string) (Settings, error) {
 	case migrate.DeclineEmpty, migrate.DeclineError:
 	default:
 		bad(EnvDeclineResponse, "%q is not one of %q (default) or %q", s.Decline, migrate.DeclineEmpty, migrate.DeclineError)
+	}
+
+	switch v := migrate.LookupMode(strings.ToLower(get(EnvOldPoolLookup))); v {
+	case "":
+		s.Lookup = migrate.LookupParallel
+	case migrate.LookupParallel, migrate.LookupAfterSignIn:
+		s.Lookup = v
+	default:
+		bad(EnvOldPoolLookup, "%q is not one of %q (default: sign-in and lookup together, one round trip) or %q (look up only after a proven password)",
+			v, migrate.LookupParallel, migrate.LookupAfterSignIn)
 	}
 
 	switch level := strings.ToUpper(get(EnvLogLevel)); level {
@@ -228,10 +328,17 @@ func Load(getenv func(string) string) (Settings, error) {
 // characters ("custom:" and 20 for custom attributes). Lengths are checked
 // apart: a bounded repeat of Unicode classes costs milliseconds to compile
 // on every cold start.
-var attributeName = regexp.MustCompile(`^[\p{L}\p{M}\p{S}\p{N}\p{P}]+$`)
+func attributeName(name string) bool {
+	for _, r := range name {
+		if !unicode.In(r, unicode.L, unicode.M, unicode.S, unicode.N, unicode.P) {
+			return false
+		}
+	}
+	return name != ""
+}
 
 func validAttribute(name string) bool {
-	if utf8.RuneCountInString(name) > 32 || !attributeName.MatchString(name) {
+	if utf8.RuneCountInString(name) > 32 || !attributeName(name) {
 		return false
 	}
 	if rest, ok := strings.CutPrefix(name, "custom:"); ok {
@@ -297,6 +404,11 @@ func loadRules(get func(string) string, bad func(name, format string, args ...an
 	}
 	r.EnforcePasswordPolicy = boolean(get, bad, EnvEnforcePassword)
 	r.TrustEmail = boolean(get, bad, EnvTrustEmail)
+	scope, err := migrate.ParseScope(get(EnvMigrateOnly), validAttribute)
+	if err != nil {
+		bad(EnvMigrateOnly, "%v (leave it unset to migrate every user)", err)
+	}
+	r.Scope = scope
 	return r
 }
 

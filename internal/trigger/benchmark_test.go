@@ -108,3 +108,26 @@ func BenchmarkInvoke(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkRouterOverhead is what the router adds to a migrate-user event:
+// reading its triggerSource.
+func BenchmarkRouterOverhead(b *testing.B) {
+	h := trigger.NewHandler(benchDecider{benchMigrated}, slog.New(slog.DiscardHandler))
+	in := benchFixture(b, "authentication.json")
+	ctx := context.Background()
+	for _, bc := range []struct {
+		name string
+		h    interface {
+			Invoke(context.Context, []byte) ([]byte, error)
+		}
+	}{{"handler", h}, {"router", trigger.NewRouter(h, slog.New(slog.DiscardHandler))}} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := bc.h.Invoke(ctx, in); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

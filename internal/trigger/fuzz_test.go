@@ -221,7 +221,13 @@ func fuzzReachable(a map[string]string) bool {
 // billed metric).
 var (
 	fuzzOutcomes = map[any]bool{"migrated": true, "declined": true, "error": true}
-	fuzzSources  = map[any]bool{migrate.SourceAuthentication: true, migrate.SourceForgotPassword: true, "unknown": true}
+	fuzzSources  = func() map[any]bool {
+		m := map[any]bool{"unknown": true}
+		for _, s := range migrate.Sources() {
+			m[s] = true
+		}
+		return m
+	}()
 )
 
 func FuzzHandler(f *testing.F) {

@@ -78,7 +78,7 @@ func newHandler(d trigger.Decider, opts ...trigger.Option) (*trigger.Handler, *b
 var migrated = migrate.Decision{
 	Migrate: true, Reason: migrate.Migrated, Username: "alice", ResponseUsername: "alice",
 	Attributes:  map[string]string{"email": "alice@example.com", "email_verified": "true", "custom:tenant": "acme"},
-	FinalStatus: migrate.FinalConfirmed,
+	FinalStatus: migrate.FinalConfirmed, NameKnown: true,
 }
 
 // decode parses a handler output into a generic map.
@@ -447,6 +447,35 @@ func TestBudget(t *testing.T) {
 			t.Errorf("decider had %v left, want (0, 900ms]: the answer needs time after the calls", d.deadline)
 		}
 	})
+}
+
+// A slow start-up shortens the first invocation's budget, so start-up and
+// the first event together stay within trigger.ColdStartLimit; later events
+// get the whole budget.
+func TestColdStartBudget(t *testing.T) {
+	tests := []struct {
+		name        string
+		spent       time.Duration
+		first, next time.Duration // most time the decider may have left
+	}{
+		{"slow start-up", 2500 * time.Millisecond, 2 * time.Second, trigger.DefaultBudget},
+		{"fast start-up", 10 * time.Millisecond, trigger.DefaultBudget, trigger.DefaultBudget},
+		{"start-up retried long after the cold start", time.Minute, trigger.DefaultBudget, trigger.DefaultBudget},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := &fakeDecider{decision: migrated}
+			h, _ := newHandler(d, trigger.WithColdStart(tt.spent))
+			for i, most := range []time.Duration{tt.first, tt.next} {
+				if _, err := h.Invoke(context.Background(), fixture(t, "authentication.json")); err != nil {
+					t.Fatal(err)
+				}
+				if d.deadline <= 0 || d.deadline > most || d.deadline < most-500*time.Millisecond {
+					t.Errorf("invocation %d: decider had %v left, want about %v", i+1, d.deadline, most)
+				}
+			}
+		})
+	}
 }
 
 func TestRequestIDLogged(t *testing.T) {

@@ -40,3 +40,16 @@ func TestStringIsNeverEmpty(t *testing.T) {
 		t.Error("String() is empty")
 	}
 }
+
+func TestStringPrefersTheStampedVersion(t *testing.T) {
+	old := Version
+	t.Cleanup(func() { Version = old })
+	Version = "v1.2.3"
+	if got := String(); got != "v1.2.3" {
+		t.Errorf("String() = %q, want the stamped v1.2.3", got)
+	}
+	Version = ""
+	if got := String(); got == "" || got == "v1.2.3" {
+		t.Errorf("String() without a stamp = %q, want one from the build information", got)
+	}
+}

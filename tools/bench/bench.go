@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -37,6 +38,9 @@ type Options struct {
 	Env []string
 	// Progress receives a line per step; nil discards.
 	Progress io.Writer
+	// Only names the scenarios to run (their names in scenarios); empty
+	// runs them all. The function is built only when one needs it.
+	Only []string
 }
 
 // Results is everything measured.
@@ -52,10 +56,12 @@ type Results struct {
 	WarmUp    int    `json:"warmUp"`
 	ColdRuns  int    `json:"coldRuns"`
 
-	Build        Build        `json:"build"`
-	Warm         []WarmResult `json:"warm"`
-	Cold         []ColdResult `json:"cold"`
-	PeakRSSBytes int64        `json:"peakRssBytes"`
+	Build        Build          `json:"build"`
+	Status       *StatusResult  `json:"status,omitempty"`
+	Export       *ExportResults `json:"export,omitempty"`
+	Warm         []WarmResult   `json:"warm"`
+	Cold         []ColdResult   `json:"cold"`
+	PeakRSSBytes int64          `json:"peakRssBytes"`
 
 	GoBenchCommand string        `json:"goBenchCommand,omitempty"`
 	GoBench        []GoBenchmark `json:"goBench,omitempty"`
@@ -88,33 +94,38 @@ func Run(ctx context.Context, opts Options) (*Results, error) {
 		}
 	}
 
-	dir, err := os.MkdirTemp("", "cognito-migrate-bench-")
+	selected, err := selectScenarios(opts.Only)
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(dir)
-	say("building the function (linux/%s, as `make package` builds it)", runtime.GOARCH)
-	bin, build, err := buildFunction(ctx, opts.ModuleDir, dir)
-	if err != nil {
-		return nil, err
-	}
-	r.Build = build
-	if build.Dist == nil && runtime.GOARCH != "arm64" {
-		r.Notes = append(r.Notes, "no dist/function.zip: `make package` builds the linux/arm64 package the templates deploy, "+
-			"and the next `make bench` reports its size.")
+	run := &runner{opts: opts, say: say, results: r}
+	if slices.ContainsFunc(selected, func(sc scenario) bool { return !sc.noFunction }) {
+		dir, err := os.MkdirTemp("", "cognito-migrate-bench-")
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(dir)
+		say("building the function (linux/%s, as `make package` builds it)", runtime.GOARCH)
+		bin, build, err := buildFunction(ctx, opts.ModuleDir, dir)
+		if err != nil {
+			return nil, err
+		}
+		r.Build = build
+		if build.Dist == nil && runtime.GOARCH != "arm64" {
+			r.Notes = append(r.Notes, "no dist/function.zip: `make package` builds the linux/arm64 package the templates deploy, "+
+				"and the next `make bench` reports its size.")
+		}
+		own := NewEndpoint("new pool", NewPoolHandler())
+		defer own.Close()
+		sts, stopSTS, err := NewSTS()
+		if err != nil {
+			return nil, err
+		}
+		defer stopSTS()
+		run.h = &Harness{Bootstrap: bin, Env: opts.Env, Own: own, STS: sts, Invoker: NewInvoker(10 * time.Second), Progress: opts.Progress}
 	}
 	r.LoadStart = loadAverage()
-
-	own := NewEndpoint("new pool", NewPoolHandler())
-	defer own.Close()
-	sts, stopSTS, err := NewSTS()
-	if err != nil {
-		return nil, err
-	}
-	defer stopSTS()
-	run := &runner{opts: opts, say: say, results: r,
-		h: &Harness{Bootstrap: bin, Env: opts.Env, Own: own, STS: sts, Invoker: NewInvoker(10 * time.Second), Progress: opts.Progress}}
-	for _, sc := range scenarios {
+	for _, sc := range selected {
 		if err := sc.run(ctx, run); err != nil {
 			run.failed(sc.name, err)
 		}
@@ -148,19 +159,47 @@ func (run *runner) failed(what string, err error) {
 }
 
 // A scenario measures one thing with the shared build and services and
-// adds its results to run.results. To add one (say, ListUsers throughput
-// of `status`, or memory at 10k users): a function here, a field in
-// Results, a table in Markdown and, if it has a target, a line in Judge.
+// adds its results to run.results. To add one: a function here (status.go
+// is an example), a field in Results, a table in Markdown and, if it has a
+// target, a line in Judge.
 type scenario struct {
 	name string
 	run  func(ctx context.Context, run *runner) error
+	// noFunction: the scenario does not run the built function.
+	noFunction bool
+}
+
+// selectScenarios returns the scenarios named in only (all when empty),
+// in their order.
+func selectScenarios(only []string) ([]scenario, error) {
+	if len(only) == 0 {
+		return scenarios, nil
+	}
+	var out []scenario
+	for _, sc := range scenarios {
+		if slices.Contains(only, sc.name) {
+			out = append(out, sc)
+		}
+	}
+	for _, name := range only {
+		if !slices.ContainsFunc(scenarios, func(sc scenario) bool { return sc.name == name }) {
+			var names []string
+			for _, sc := range scenarios {
+				names = append(names, fmt.Sprintf("%q", sc.name))
+			}
+			return nil, fmt.Errorf("-only: no scenario %q; the scenarios are %s", name, strings.Join(names, ", "))
+		}
+	}
+	return out, nil
 }
 
 var scenarios = []scenario{
-	{"warm, SDK-level fake", warmFake},
-	{"cold start", coldStarts},
-	{"warm, cognito-local", warmLocal},
-	{"go benchmarks", goBenchmarks},
+	{name: "warm, SDK-level fake", run: warmFake},
+	{name: "cold start", run: coldStarts},
+	{name: "warm, cognito-local", run: warmLocal},
+	{name: "go benchmarks", run: goBenchmarks, noFunction: true},
+	{name: "status", run: statusScenario, noFunction: true},
+	{name: "export", run: exportScenario, noFunction: true},
 }
 
 // warmFake measures warm migrations against the SDK-level fake, where our

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"strings"
 	"testing"
 )
@@ -16,16 +14,6 @@ func TestExportMarkdown(t *testing.T) {
 	for _, want := range []string{"| 10000 | 6.0 s | 1666 | 92.5% (met) | 168 (0) |", "| 100000 | 70.0 s | 1428 | 79.0% (NOT met) | 1700 (32) |"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("table lacks %q:\n%s", want, got)
-		}
-	}
-}
-
-// Bad export flags stop it before anything is built.
-func TestExportUsageErrors(t *testing.T) {
-	for _, args := range [][]string{{"-scenario", "everything"}, {"-export-sizes", "10,lots"}, {"-export-sizes", "0"}} {
-		var stdout, stderr bytes.Buffer
-		if code := run(context.Background(), args, &stdout, &stderr); code != 2 {
-			t.Errorf("run(%q) = %d, want 2; stderr:\n%s", args, code, stderr.String())
 		}
 	}
 }

@@ -6,9 +6,8 @@
 // measures warm latency against the bare round trip ("the floor"),
 // old-pool calls and how many are waited for in sequence, cold starts with
 // and without an assumed role, peak memory and package size, and runs the
-// per-event Go benchmarks; then `cognito-migrate export` against the wire
-// fake with ListUsers' quota enforced, at 10,000 and 100,000 users
-// (export.go; -scenario export runs only that). It prints the tables, writes the results as JSON
+// per-event Go benchmarks, the status and export commands' listings on the
+// wire fake with ListUsers' quota enforced. It prints the tables, writes the results as JSON
 // and go test's benchmark output (benchstat's input), and updates the
 // tables in docs/performance.md. Nothing here is asserted by `go test`:
 // speed is measured, and judged against the targets in the report.
@@ -20,7 +19,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -70,34 +68,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	doc := flags.String("doc", "docs/performance.md", "replace the generated table in this document (\"\" for none)")
 	timeout := flags.Duration("timeout", 10*time.Minute, "give up after this long")
 	render := flags.String("render", "", "measure nothing: print the table of this results file and put it in -doc")
-	scenario := flags.String("scenario", "all", "what to measure: function (the trigger), export (cognito-migrate export on the fake), or all")
-	exportSizes := flags.String("export-sizes", "10000,100000", "old-pool sizes of the export scenario, comma-separated")
-	exportOut := flags.String("export-out", "bench/export.json", "write the export scenario's results as JSON here (\"\" for none)")
+	only := flags.String("only", "", "run only these scenarios, comma-separated (e.g. status); nothing is written unless -out, -gobench-out or -doc is given")
 	if err := flags.Parse(args); err != nil {
 		return 2
 	}
-	var sizes []int
-	for _, s := range strings.Split(*exportSizes, ",") {
-		var n int
-		if _, err := fmt.Sscanf(strings.TrimSpace(s), "%d", &n); err != nil || n < 1 {
-			fmt.Fprintf(stderr, "bench: -export-sizes: %q is not a number of users\n", s)
-			return 2
+	if *only != "" {
+		// A part of the results must not replace the whole in the docs.
+		given := map[string]bool{}
+		flags.Visit(func(f *flag.Flag) { given[f.Name] = true })
+		for name, p := range map[string]*string{"out": out, "gobench-out": goBenchOut, "doc": doc} {
+			if !given[name] {
+				*p = ""
+			}
 		}
-		sizes = append(sizes, n)
-	}
-	switch *scenario {
-	case "function", "all":
-	case "export":
-		if _, err := os.Stat("go.mod"); err != nil {
-			fmt.Fprintln(stderr, "bench: run it from the module root (make bench)")
-			return 2
+		for _, name := range strings.Split(*only, ",") {
+			opts.Only = append(opts.Only, strings.TrimSpace(name))
 		}
-		ctx, cancel := context.WithTimeout(ctx, *timeout)
-		defer cancel()
-		return runExport(ctx, sizes, *exportOut, stdout, stderr)
-	default:
-		fmt.Fprintf(stderr, "bench: -scenario %q: want function, export or all\n", *scenario)
-		return 2
 	}
 	if opts.Users < 1 || opts.WarmUp < 1 || opts.ColdRuns < 1 {
 		fmt.Fprintln(stderr, "bench: -users, -warmup and -cold-runs must be at least 1")
@@ -168,36 +154,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(res.Errors) > 0 {
 		fmt.Fprintf(stderr, "bench: %d part(s) failed; see above\n", len(res.Errors))
 		return 1
-	}
-	if *scenario == "all" {
-		return runExport(ctx, sizes, *exportOut, stdout, stderr)
-	}
-	return 0
-}
-
-// runExport runs the export scenario, prints its table and writes its
-// results.
-func runExport(ctx context.Context, sizes []int, out string, stdout, stderr io.Writer) int {
-	res, err := RunExport(ctx, ".", sizes, stderr)
-	if err != nil {
-		fmt.Fprintf(stderr, "bench: %v\n", err)
-		return 1
-	}
-	fmt.Fprintln(stdout)
-	fmt.Fprint(stdout, ExportMarkdown(res))
-	if out != "" {
-		b, err := json.MarshalIndent(res, "", "  ")
-		if err == nil {
-			err = os.MkdirAll(filepath.Dir(out), 0o755)
-		}
-		if err == nil {
-			err = os.WriteFile(out, append(b, '\n'), 0o644)
-		}
-		if err != nil {
-			fmt.Fprintf(stderr, "bench: write %s: %v\n", out, err)
-			return 1
-		}
-		fmt.Fprintf(stderr, "wrote %s\n", out)
 	}
 	return 0
 }

@@ -63,6 +63,8 @@ func (h *Harness) env(pool OldPool, role bool) []string {
 		"OLD_USER_POOL_ID=" + pool.PoolID(),
 		"OLD_CLIENT_ID=" + pool.ClientID(),
 		"OLD_USER_POOL_ENDPOINT=" + pool.Endpoint(),
+		// As the template sets it: start-up reads the new pool.
+		"NEW_USER_POOL_ID=" + NewPoolID,
 		"AWS_ACCESS_KEY_ID=AKIDBENCHFUNCTION",
 		"AWS_SECRET_ACCESS_KEY=bench-function-secret",
 		"AWS_REGION=eu-central-1",

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"strings"
+
+	"github.com/cognito-migrate/cognito-migrate/internal/cognito"
 )
 
 // Targets of issue 7 (on a 2-core machine).
@@ -62,6 +64,18 @@ func Judge(r *Results) []Target {
 		ts = append(ts, Target{Name: "peak RSS of bootstrap", Goal: "< " + fmtMiB(MaxRSSBytes),
 			Measured: fmtMiB(r.PeakRSSBytes), Met: r.PeakRSSBytes < MaxRSSBytes})
 	}
+	if st := r.Status; st != nil && st.Users > 0 {
+		ts = append(ts, Target{Name: "status: ListUsers throughput, quota enforced",
+			Goal:     fmt.Sprintf("≥ %.0f%% of %d users/s", MinStatusShare*100, ListUsersCeiling),
+			Measured: fmt.Sprintf("%.0f users/s (%.1f%%)", st.UsersPerSecond, st.Share*100), Met: st.Share >= MinStatusShare})
+		if n := len(st.Memory); n > 0 {
+			m := st.Memory[n-1]
+			ts = append(ts, Target{Name: fmt.Sprintf("status: memory at %d old users", m.OldUsers),
+				Goal:     fmt.Sprintf("< %d bytes per user", MaxStatusBytesPerUser),
+				Measured: fmt.Sprintf("%.1f bytes per user", m.BytesPerUser), Met: m.BytesPerUser < MaxStatusBytesPerUser})
+		}
+	}
+	ts = append(ts, exportTargets(r.Export)...)
 	for _, z := range []*ZipInfo{&r.Build.Zip, r.Build.Dist} {
 		if z != nil && z.Bytes > 0 {
 			ts = append(ts, Target{Name: "function.zip (" + z.Arch + ", " + z.Path + ")", Goal: "< " + fmtMiB(MaxZipBytes),
@@ -88,57 +102,60 @@ func Markdown(r *Results) string {
 			"include other processes' interference; medians are much less affected.", r.Machine.CPUs)
 	}
 	p("")
-	p("**Warm migrations**: one process per row; %d warm-up migrations, then %d distinct users, each migrated once, "+
-		"one at a time, each next to a bare floor request and a no-call invocation. Times are what the caller waits for, "+
-		"Invoke API request to answer.", r.WarmUp, r.Users)
-	p("")
-	p("| old pool | delay | floor p50 | migration p50 | p99 | p50 − floor | in function p50 | no-call invoke p50 | calls per migration | on critical path | new connections |")
-	p("|---|--:|--:|--:|--:|--:|--:|--:|---|--:|--:|")
-	for _, w := range r.Warm {
-		crit := w.Calls.CriticalString()
-		if w.DelayMs == 0 {
-			crit = "n/a¹"
+	if len(r.Warm) > 0 {
+		p("**Warm migrations**: one process per row; %d warm-up migrations, then %d distinct users, each migrated once, "+
+			"one at a time, each next to a bare floor request and a no-call invocation. Times are what the caller waits for, "+
+			"Invoke API request to answer.", r.WarmUp, r.Users)
+		p("")
+		p("| old pool | delay | floor p50 | migration p50 | p99 | p50 − floor | in function p50 | no-call invoke p50 | calls per migration | on critical path | new connections |")
+		p("|---|--:|--:|--:|--:|--:|--:|--:|---|--:|--:|")
+		for _, w := range r.Warm {
+			crit := w.Calls.CriticalString()
+			if w.DelayMs == 0 {
+				crit = "n/a¹"
+			}
+			p("| %s | %s | %s | %s | %s | %s | %s | %s | %s: %s | %s | %d |", w.OldPool, fmtMs(w.DelayMs), fmtMs(w.Floor.P50),
+				fmtMs(w.Migration.P50), fmtMs(w.Migration.P99), signedMs(w.OverFloorP50), fmtMs(w.InFunction.P50),
+				fmtMs(w.NoCall.P50), trimFloat(w.Calls.Mean), shortOps(w.Calls), crit, w.NewConnections)
 		}
-		p("| %s | %s | %s | %s | %s | %s | %s | %s | %s: %s | %s | %d |", w.OldPool, fmtMs(w.DelayMs), fmtMs(w.Floor.P50),
-			fmtMs(w.Migration.P50), fmtMs(w.Migration.P99), signedMs(w.OverFloorP50), fmtMs(w.InFunction.P50),
-			fmtMs(w.NoCall.P50), trimFloat(w.Calls.Mean), shortOps(w.Calls), crit, w.NewConnections)
+		p("")
+		p("¹ Without a delay a call is handled in microseconds, so two calls sent together need not overlap on the server's clock: " +
+			"the critical path is read at the delayed rows. New connections are those opened to the old pool after the warm-up; " +
+			"without a delay Go's connection pool may dial a spare one when an answer and the next request cross.")
+		p("")
 	}
-	p("")
-	p("¹ Without a delay a call is handled in microseconds, so two calls sent together need not overlap on the server's clock: " +
-		"the critical path is read at the delayed rows. New connections are those opened to the old pool after the warm-up; " +
-		"without a delay Go's connection pool may dial a spare one when an answer and the next request cross.")
-	p("")
-
-	p("**Cold starts**: %d fresh processes per row: process start to the first migration answered (each a distinct user). "+
-		"*init* is process start to listening (configuration, clients, the assumed role); *first* is the first invocation.", r.ColdRuns)
-	p("")
-	p("| delay | old-pool credentials | p50 | max | init p50 | first p50 | calls | on critical path | round trips needed | target (p50) |")
-	p("|--:|---|--:|--:|--:|--:|---|--:|--:|--:|")
-	for _, c := range r.Cold {
-		crit := c.Calls.CriticalString()
-		if c.DelayMs == 0 {
-			crit = "n/a¹"
+	if len(r.Cold) > 0 {
+		p("**Cold starts**: %d fresh processes per row: process start to the first migration answered (each a distinct user). "+
+			"*init* is process start to listening (configuration, clients, the assumed role); *first* is the first invocation.", r.ColdRuns)
+		p("")
+		p("| delay | old-pool credentials | p50 | max | init p50 | first p50 | calls | on critical path | round trips needed | target (p50) |")
+		p("|--:|---|--:|--:|--:|--:|---|--:|--:|--:|")
+		for _, c := range r.Cold {
+			crit := c.Calls.CriticalString()
+			if c.DelayMs == 0 {
+				crit = "n/a¹"
+			}
+			p("| %s | %s | %s | %s | %s | %s | %s: %s | %s | %d | < %s |", fmtMs(c.DelayMs), roleText(c.Role), fmtMs(c.Total.P50),
+				fmtMs(c.Total.Max), fmtMs(c.Init.P50), fmtMs(c.First.P50), trimFloat(c.Calls.Mean), shortOps(c.Calls),
+				crit, c.RoundTrips, fmtMs(ColdBudgetMs+float64(c.RoundTrips)*c.DelayMs))
 		}
-		p("| %s | %s | %s | %s | %s | %s | %s: %s | %s | %d | < %s |", fmtMs(c.DelayMs), roleText(c.Role), fmtMs(c.Total.P50),
-			fmtMs(c.Total.Max), fmtMs(c.Init.P50), fmtMs(c.First.P50), trimFloat(c.Calls.Mean), shortOps(c.Calls),
-			crit, c.RoundTrips, fmtMs(ColdBudgetMs+float64(c.RoundTrips)*c.DelayMs))
+		p("")
 	}
-	p("")
-
-	p("**Memory and size**")
-	p("")
-	p("| | |")
-	p("|---|--:|")
-	p("| peak RSS of bootstrap (VmHWM, highest of all runs above) | %s |", fmtMiB(r.PeakRSSBytes))
-	p("| bootstrap measured above (linux/%s) | %s |", r.Build.GoArch, fmtMiB(r.Build.BinaryBytes))
-	p("| function.zip: %s | %s |", r.Build.Zip.Source, fmtMiB(r.Build.Zip.Bytes))
-	if d := r.Build.Dist; d != nil {
-		p("| function.zip: %s (%s) | %s |", d.Source, d.Arch, fmtMiB(d.Bytes))
+	if r.Build.BinaryBytes > 0 {
+		p("**Memory and size**")
+		p("")
+		p("| | |")
+		p("|---|--:|")
+		p("| peak RSS of bootstrap (VmHWM, highest of all runs above) | %s |", fmtMiB(r.PeakRSSBytes))
+		p("| bootstrap measured above (linux/%s) | %s |", r.Build.GoArch, fmtMiB(r.Build.BinaryBytes))
+		p("| function.zip: %s | %s |", r.Build.Zip.Source, fmtMiB(r.Build.Zip.Bytes))
+		if d := r.Build.Dist; d != nil {
+			p("| function.zip: %s (%s) | %s |", d.Source, d.Arch, fmtMiB(d.Bytes))
+		}
+		p("")
+		p("Built with `%s`.", r.Build.Command)
+		p("")
 	}
-	p("")
-	p("Built with `%s`.", r.Build.Command)
-	p("")
-
 	if len(r.GoBench) > 0 {
 		p("**Per-event CPU** (`%s`; median of the runs)", r.GoBenchCommand)
 		p("")
@@ -146,6 +163,31 @@ func Markdown(r *Results) string {
 		p("|---|--:|--:|--:|")
 		for _, g := range r.GoBench {
 			p("| %s | %.0f | %.0f | %.0f |", g.Name, g.NsPerOp, g.BytesPerOp, g.AllocsPerOp)
+		}
+		p("")
+	}
+
+	if st := r.Status; st != nil && st.Users > 0 {
+		p("**`status`** (`internal/cognito`'s Lister and `internal/migrate`'s Progress, as the command runs them, against the "+
+			"SDK-level fake). Throughput: %d users in two pools, %d pages, with the fake refusing more than %d ListUsers "+
+			"requests in any second (%d refused and retried); the ceiling is %d requests × %d users = %d users/s. Memory: the "+
+			"live heap above the fake's own, after a collection every 25 pages, listed unthrottled (the quota sets only the pace), "+
+			"less the same for a listing that keeps nothing (the client's buffers and the fake's record of each call).",
+			st.Users, st.Pages, cognito.ListUsersQuota, st.Throttled, cognito.ListUsersQuota, cognito.ListUsersPageSize, ListUsersCeiling)
+		p("")
+		p("| run | users | time | users/s | share of %d users/s | peak heap (control) | status's own | bytes per old user |", ListUsersCeiling)
+		p("|---|--:|--:|--:|--:|--:|--:|--:|")
+		p("| throughput, quota enforced | %d | %.2f s | %.0f | %.1f%% | | | |", st.Users, st.Seconds, st.UsersPerSecond, st.Share*100)
+		for _, m := range st.Memory {
+			p("| memory, %d old + %d new | %d | %.2f s | %.0f | | %s (%s) | %s | %.1f |", m.OldUsers, m.NewUsers, m.OldUsers+m.NewUsers,
+				m.Seconds, float64(m.OldUsers+m.NewUsers)/m.Seconds, fmtMiB(m.GrossBytes), fmtMiB(m.ControlBytes), fmtMiB(m.PeakBytes), m.BytesPerUser)
+		}
+		p("")
+	}
+
+	if ex := r.Export; ex != nil && len(ex.Runs) > 0 {
+		for line := range strings.Lines(ExportMarkdown(*ex)) {
+			p("%s", strings.TrimSuffix(line, "\n"))
 		}
 		p("")
 	}

@@ -284,11 +284,12 @@ func noDuplicateKeys(line []byte) error {
 	}
 }
 
-// Split separates output (JSON lines, as the function writes its stdout)
-// into EMF records, each checked (an invalid one fails tb), and the other
-// lines.
-func Split(tb testing.TB, out string) (records []map[string]any, others []string) {
-	tb.Helper()
+// Parse separates output (JSON lines, as the function writes its stdout)
+// into EMF records, each checked, and the other lines. err joins one error
+// per invalid record (which is left out of records) and any read error; it
+// is for programs, Split for tests.
+func Parse(out string) (records []map[string]any, others []string, err error) {
+	var errs []error
 	sc := bufio.NewScanner(strings.NewReader(out))
 	sc.Buffer(make([]byte, 0, 64<<10), 2*MaxEventBytes)
 	for sc.Scan() {
@@ -299,13 +300,23 @@ func Split(tb testing.TB, out string) (records []map[string]any, others []string
 		}
 		rec, err := Check(line)
 		if err != nil {
-			tb.Errorf("invalid EMF record: %v\n%s", err, line)
+			errs = append(errs, fmt.Errorf("invalid EMF record: %w\n%s", err, line))
 			continue
 		}
 		records = append(records, rec)
 	}
 	if err := sc.Err(); err != nil {
-		tb.Errorf("read output: %v", err)
+		errs = append(errs, fmt.Errorf("read output: %w", err))
+	}
+	return records, others, errors.Join(errs...)
+}
+
+// Split is Parse for a test: each invalid record (or a read error) fails tb.
+func Split(tb testing.TB, out string) (records []map[string]any, others []string) {
+	tb.Helper()
+	records, others, err := Parse(out)
+	if err != nil {
+		tb.Errorf("%v", err)
 	}
 	return records, others
 }

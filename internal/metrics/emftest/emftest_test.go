@@ -133,3 +133,20 @@ func TestSplit(t *testing.T) {
 		t.Errorf("other lines = %q", others)
 	}
 }
+
+// Parse keeps the valid records and the other lines, and names every invalid
+// record in its error, for programs that have no test to fail.
+func TestParseReportsInvalidRecords(t *testing.T) {
+	bad := `{"_aws":{"Timestamp":1,"CloudWatchMetrics":[{"Namespace":"n","Dimensions":[[]],"Metrics":[{"Name":"m","Unit":"Parsecs"}]}]},"m":1}`
+	out := strings.ReplaceAll(specExample, "\n", "") + "\nplain line\n" + bad + "\n"
+	recs, others, err := emftest.Parse(out)
+	if len(recs) != 1 || len(others) != 1 || others[0] != "plain line" {
+		t.Errorf("Parse() = %d records, others %q, want 1 record and the plain line", len(recs), others)
+	}
+	if err == nil || !strings.Contains(err.Error(), "invalid EMF record") || !strings.Contains(err.Error(), "Parsecs") {
+		t.Errorf("Parse() error = %v, want one naming the invalid record", err)
+	}
+	if _, _, err := emftest.Parse(strings.ReplaceAll(specExample, "\n", "") + "\n"); err != nil {
+		t.Errorf("Parse(valid) error = %v, want nil", err)
+	}
+}
