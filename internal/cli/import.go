@@ -162,6 +162,14 @@ func (r *importResult) printText(w io.Writer) {
 		}
 		return
 	}
+	started := false
+	for _, f := range r.Files {
+		started = started || f.JobID != ""
+	}
+	if r.Error != nil && !started {
+		fmt.Fprintln(w, "Nothing was imported.")
+		return
+	}
 	if r.DryRun {
 		fmt.Fprintf(w, "Dry run: %s can be imported (%d files); nothing was changed.\n", r.From, len(r.Files))
 		for _, f := range r.Files {
@@ -185,7 +193,7 @@ func (r *importResult) printText(w io.Writer) {
 	if len(r.GroupsCreated) > 0 {
 		fmt.Fprintf(w, "Groups created: %s\n", strings.Join(r.GroupsCreated, ", "))
 	}
-	if len(r.LeftToDo) == 0 {
+	if len(r.LeftToDo) == 0 && r.Error == nil {
 		fmt.Fprintln(w, "Nothing left to do. Imported users must reset their password at their next sign-in.")
 		return
 	}
