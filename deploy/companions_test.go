@@ -17,9 +17,10 @@ type companionCalls struct{ old, new []string }
 
 var (
 	// LEGACY_GROUPS_ATTRIBUTE: groups listed at the migration, applied at
-	// the first tokens.
+	// the first tokens of a user the migration just created (AdminGetUser
+	// on the new pool vouches for the attribute).
 	groupCalls = companionCalls{old: []string{"cognito-idp:AdminListGroupsForUser"},
-		new: []string{"cognito-idp:AdminAddUserToGroup", "cognito-idp:AdminDeleteUserAttributes"}}
+		new: []string{"cognito-idp:AdminAddUserToGroup", "cognito-idp:AdminDeleteUserAttributes", "cognito-idp:AdminGetUser"}}
 	// CREATE_MISSING_GROUPS: the old group read, the new one checked and created.
 	createCalls = companionCalls{old: []string{"cognito-idp:GetGroup"}, new: []string{"cognito-idp:CreateGroup", "cognito-idp:GetGroup"}}
 	// SIGNUP_GUARD: old users found by email or phone (AdminGetUser is granted anyway).

@@ -214,6 +214,80 @@ func TestCLIAttachAndDetachTriggerEndToEnd(t *testing.T) {
 	})
 }
 
+// The companion triggers on cognito-local: pre token generation and pre
+// sign-up attach next to the migration in one write (both pre token
+// generation fields with the same ARN), another function on a trigger stops
+// the command with nothing changed, and detach clears what it was asked to.
+func TestCLICompanionTriggersEndToEnd(t *testing.T) {
+	e := startCLI(t)
+	ctx := context.Background()
+	const theirs = "arn:aws:lambda:us-east-1:123456789012:function:their-pre-sign-up"
+	created, err := e.local.Client().CreateUserPool(ctx, &cip.CreateUserPoolInput{
+		PoolName:         aws.String("cli-e2e-companions"),
+		MfaConfiguration: types.UserPoolMfaTypeOff,
+		LambdaConfig:     &types.LambdaConfigType{PostConfirmation: aws.String(theirs)},
+		UserPoolTags:     map[string]string{"team": "identity"},
+	})
+	if err != nil {
+		t.Fatalf("CreateUserPool: %v", err)
+	}
+	poolID := aws.ToString(created.UserPool.Id)
+	before := e.describe(t, poolID)
+	all := []string{"attach-trigger", "--user-pool-id", poolID, "--function-arn", e2eFunctionARN,
+		"--trigger", "UserMigration", "--trigger", "PreTokenGeneration", "--trigger", "PreSignUp"}
+
+	t.Run("attach the three triggers", func(t *testing.T) {
+		r := e.run(t, all...)
+		if r.code != 0 {
+			t.Fatalf("exit code = %d, want 0", r.code)
+		}
+		want := *before
+		lc := *before.LambdaConfig
+		lc.UserMigration, lc.PreSignUp, lc.PreTokenGeneration = aws.String(e2eFunctionARN), aws.String(e2eFunctionARN), aws.String(e2eFunctionARN)
+		lc.PreTokenGenerationConfig = &types.PreTokenGenerationVersionConfigType{LambdaArn: aws.String(e2eFunctionARN), LambdaVersion: types.PreTokenGenerationLambdaVersionTypeV10}
+		want.LambdaConfig = &lc
+		if diff := cmp.Diff(&want, e.describe(t, poolID), sdkTypes); diff != "" {
+			t.Errorf("pool after attach-trigger: only the three triggers may change (-want +got):\n%s", diff)
+		}
+		if n := e.lambda.CallCount("AddPermission"); n != 1 {
+			t.Errorf("AddPermission calls = %d, want 1 for every trigger of the pool", n)
+		}
+	})
+
+	t.Run("again changes nothing", func(t *testing.T) {
+		attached := e.describe(t, poolID)
+		r := e.run(t, append(all, "--output", "json")...)
+		if r.code != 0 || strings.Contains(r.stdout, `"changed": true`) {
+			t.Errorf("second attach: exit %d, stdout %s; want 0, unchanged", r.code, r.stdout)
+		}
+		if diff := cmp.Diff(attached, e.describe(t, poolID), cmp.Exporter(func(reflect.Type) bool { return true })); diff != "" {
+			t.Errorf("pool changed by a second attach (-before +after):\n%s", diff)
+		}
+	})
+
+	t.Run("another function is never replaced", func(t *testing.T) {
+		other := "arn:aws:lambda:us-east-1:123456789012:function:someone-else"
+		attached := e.describe(t, poolID)
+		r := e.run(t, "attach-trigger", "--user-pool-id", poolID, "--function-arn", other, "--trigger", "PreSignUp")
+		if r.code != 1 || !strings.Contains(r.stderr, "one function per trigger") {
+			t.Errorf("exit %d, stderr %q; want 1 and an explanation", r.code, r.stderr)
+		}
+		if diff := cmp.Diff(attached, e.describe(t, poolID), cmp.Exporter(func(reflect.Type) bool { return true })); diff != "" {
+			t.Errorf("pool changed (-before +after):\n%s", diff)
+		}
+	})
+
+	t.Run("detach them", func(t *testing.T) {
+		r := e.run(t, "detach-trigger", "--user-pool-id", poolID, "--trigger", "PreTokenGeneration", "--trigger", "PreSignUp", "--trigger", "UserMigration")
+		if r.code != 0 {
+			t.Fatalf("exit code = %d, want 0", r.code)
+		}
+		if diff := cmp.Diff(before, e.describe(t, poolID), sdkTypes); diff != "" {
+			t.Errorf("pool after detach-trigger differs from before attach (-want +got):\n%s", diff)
+		}
+	})
+}
+
 func TestCLIEnablePasswordAuthEndToEnd(t *testing.T) {
 	e := startCLI(t)
 	ctx := context.Background()

@@ -11,8 +11,11 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
 	"github.com/cognito-migrate/cognito-migrate/e2e/rehearsal"
 )
@@ -180,6 +183,39 @@ func TestGroupsFollowTheUser(t *testing.T) {
 		}
 		if first := lines[0]; first["outcome"] != "groups_applied" {
 			t.Errorf("first sign-in's pre token generation = %v, want groups_applied", first)
+		}
+	})
+
+	t.Run("groups alice writes herself are refused", func(t *testing.T) {
+		if n := newPool.count("AdminGetUser"); n < 1 {
+			t.Errorf("new-pool AdminGetUser calls = %d; the first tokens vouch for the attribute", n)
+		}
+		if err := r.AddNewGroup(ctx, "intruders"); err != nil {
+			t.Fatal(err)
+		}
+		// Later than a migration's first tokens: the write moves the
+		// user's last modification (seconds, in this emulator) past its
+		// creation.
+		time.Sleep(3 * time.Second)
+		if _, err := r.New.Client().AdminUpdateUserAttributes(ctx, &cip.AdminUpdateUserAttributesInput{
+			UserPoolId: aws.String(r.NewPoolID), Username: aws.String("alice"),
+			UserAttributes: []types.AttributeType{{Name: aws.String("custom:legacy_groups"), Value: aws.String(`["intruders"]`)}},
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.SignIn(ctx, "alice", password); err != nil {
+			t.Fatalf("sign-in after the write: %v", err)
+		}
+		got, err := r.NewUserGroups(ctx, "alice")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if slices.Contains(got, "intruders") {
+			t.Errorf("alice's groups = %v; the value she wrote was applied", got)
+		}
+		lines := r.Lines("pre token generation")
+		if last := lines[len(lines)-1]; last["outcome"] != "refused" || last["groupsRefused"] == nil {
+			t.Errorf("pre token generation after the write = %v, want refused with groupsRefused", last)
 		}
 	})
 

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambda/messages"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -293,5 +294,68 @@ func TestSignUpGuardDecisions(t *testing.T) {
 	}
 	if strings.Contains(out.String(), "alice@example.com") || strings.Contains(out.String(), "dave@example.com") {
 		t.Errorf("the log holds an email address:\n%s", out)
+	}
+}
+
+// A user who writes the carrier attribute themselves (through an app client
+// that lists it in WriteAttributes) gets nothing from it: the list form and
+// the listFrom form (someone else's old username) are both refused at the
+// next sign-in, the attribute is deleted, and the tokens keep the user's own
+// groups. Against the wire fake: bob migrated an hour ago; the value is set
+// on him directly, as UpdateUserAttributes would.
+func TestForgedCarrierIsRefused(t *testing.T) {
+	for name, value := range map[string]string{
+		"list":     `["admins","team-01"]`,
+		"listFrom": `{"listFrom":"alice"}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			awsEnv(t)
+			f := companionPools(t)
+			env := map[string]string{"OLD_USER_POOL_ID": oldPoolID, "OLD_CLIENT_ID": oldClientID, "OLD_USER_POOL_ENDPOINT": f.URL,
+				"LEGACY_GROUPS_ATTRIBUTE": "custom:legacy_groups"}
+			out := &syncBuffer{}
+			ctx := context.Background()
+			h, _, err := newHandler(ctx, func(k string) string { return env[k] }, out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			migratedAt := time.Now().Add(-time.Hour)
+			f.AddUser(newPoolID, cognitotest.User{Username: "bob", Password: password, Enabled: true, Created: migratedAt, LastModified: time.Now(),
+				Attributes: map[string]string{"email": "bob@example.com", "custom:legacy_groups": value}})
+			f.SetPreTokenGeneration(newPoolID, "1", func(ev []byte) ([]byte, error) { return h.Invoke(ctx, ev) })
+
+			client := cip.NewFromConfig(aws.Config{Region: "eu-west-2", Credentials: aws.AnonymousCredentials{}},
+				func(o *cip.Options) { o.BaseEndpoint = aws.String(f.URL) })
+			before := len(f.Calls())
+			res, err := client.AdminInitiateAuth(ctx, &cip.AdminInitiateAuthInput{UserPoolId: aws.String(newPoolID), ClientId: aws.String(newClientID),
+				AuthFlow: "ADMIN_USER_PASSWORD_AUTH", AuthParameters: map[string]string{"USERNAME": "bob", "PASSWORD": password}})
+			if err != nil {
+				t.Fatalf("sign in: %v\n%s", err, out)
+			}
+			if got := groupsIn(claimsOf(t, aws.ToString(res.AuthenticationResult.IdToken))); len(got) != 0 {
+				t.Errorf("ID token cognito:groups = %v, want none", got)
+			}
+			if got := groupsIn(claimsOf(t, aws.ToString(res.AuthenticationResult.AccessToken))); len(got) != 0 {
+				t.Errorf("access token cognito:groups = %v, want none", got)
+			}
+			for _, c := range f.Calls()[before:] {
+				if c.Operation == "AdminAddUserToGroup" || c.Input["UserPoolId"] == oldPoolID {
+					t.Errorf("the forged value led to %s on %v", c.Operation, c.Input["UserPoolId"])
+				}
+			}
+			if members, _ := f.GroupMembers(newPoolID, "admins"); slices.Contains(members, "bob") {
+				t.Errorf("bob is in admins: %v", members)
+			}
+			if v, ok := f.UserAttributes(newPoolID, "bob")["custom:legacy_groups"]; ok {
+				t.Errorf("custom:legacy_groups = %q after the refusal; it is deleted", v)
+			}
+			recs, lines := emftest.Split(t, out.String())
+			if len(recs) != 1 || recs[0]["Outcome"] != "refused" || recs[0]["Reason"] != "groups_refused" {
+				t.Errorf("metrics = %v, want one refused/groups_refused", recs)
+			}
+			if got := strings.Join(lines, "\n"); !strings.Contains(got, `"groupsRefused"`) {
+				t.Errorf("log has no groupsRefused:\n%s", got)
+			}
+		})
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/cognito-migrate/cognito-migrate/e2e/rehearsal"
+	"github.com/cognito-migrate/cognito-migrate/internal/cli"
 )
 
 func main() {
@@ -160,6 +161,10 @@ func run(ctx context.Context, out io.Writer, verbose bool) error {
 	tw.Flush()
 	fmt.Fprintln(out, "   (custom:legacy_sub holds the old sub. Cognito gives every migrated user a new sub; cognito-local gives none.)")
 
+	if err := operatorView(ctx, out, r); err != nil {
+		return err
+	}
+
 	leaked := 0
 	for _, a := range attempts {
 		if strings.Contains(r.TriggerOutput(), a.password) {
@@ -169,6 +174,44 @@ func run(ctx context.Context, out io.Writer, verbose bool) error {
 	fmt.Fprintf(out, "\n== The function wrote %d lines (logs and metrics); passwords found in them: %d\n", strings.Count(r.TriggerOutput(), "\n"), leaked)
 	if leaked > 0 {
 		return fmt.Errorf("a password reached the function's output")
+	}
+	return nil
+}
+
+// operatorView runs the operator CLI against the two local pools, as an
+// operator would during the weeks of a migration: how far it is, and why a
+// user who did not move did not.
+func operatorView(ctx context.Context, out io.Writer, r *rehearsal.Rehearsal) error {
+	// The local pools accept any credentials; the demo must not read the
+	// operator's own AWS configuration.
+	for k, v := range map[string]string{
+		"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_SESSION_TOKEN": "",
+		"AWS_PROFILE": "", "AWS_CONFIG_FILE": os.DevNull, "AWS_SHARED_CREDENTIALS_FILE": os.DevNull,
+		"AWS_EC2_METADATA_DISABLED": "true",
+	} {
+		os.Setenv(k, v)
+	}
+	// No Lambda here: the function's settings are given as flags, named
+	// after the settings, as the CLI allows.
+	pools := []string{"--user-pool-id", r.NewPoolID, "--endpoint-url", r.New.URL,
+		"--old-user-pool-id", r.OldPoolID, "--old-client-id", r.OldClientID, "--old-endpoint-url", r.Old.URL,
+		"--legacy-sub-attribute", "custom:legacy_sub", "--decline-response", "error"}
+	for _, c := range []struct {
+		title string
+		args  []string
+	}{
+		{"cognito-migrate status: how far the migration is", []string{"status"}},
+		{"cognito-migrate explain --username bob: why bob did not move", []string{"explain", "--username", "bob"}},
+	} {
+		fmt.Fprintf(out, "\n== %s\n", c.title)
+		var stdout, stderr strings.Builder
+		code := cli.Main(ctx, append(c.args, pools...), os.Getenv, strings.NewReader(""), &stdout, &stderr)
+		for _, line := range strings.Split(strings.TrimRight(stdout.String(), "\n"), "\n") {
+			fmt.Fprintf(out, "   %s\n", line)
+		}
+		if code != 0 {
+			return fmt.Errorf("cognito-migrate %s: exit %d: %s", c.args[0], code, stderr.String())
+		}
 	}
 	return nil
 }

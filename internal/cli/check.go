@@ -53,8 +53,11 @@ difference worth knowing), what was seen, and the exact fix. The ids:
 old-client-admin-auth, old-client-secret, new-client-password-auth,
 new-client-user-existence, trigger-not-attached, invoke-permission,
 schema-missing-attribute, schema-required-attribute, legacy-sub-attribute,
-sign-in-type, username-case, username-email-format, mfa, password-policy and
-already-present.
+sign-in-type, username-case, username-email-format, mfa, password-policy,
+already-present, and for the pre token generation and pre sign-up triggers
+pre-token-generation-unconfigured, pre-token-generation-not-attached,
+pre-token-generation-version, groups-attribute-schema, groups-attribute-writable,
+pre-signup-unconfigured and pre-signup-not-attached.
 
 already-present lists users of the sample of the new pool that the old pool also
 has (AdminGetUser) and that the trigger did not make: with LEGACY_SUB_ATTRIBUTE,
@@ -150,6 +153,8 @@ func runCheck(ctx context.Context, a *app, cmd string, opts *checkOptions) (*che
 			LegacySub:              m.Settings.Rules.LegacySub,
 			MFAPolicy:              string(m.Settings.Rules.MFA),
 			EnforcePasswordPolicy:  m.Settings.Rules.EnforcePasswordPolicy,
+			LegacyGroups:           m.Settings.Companions.GroupsAttribute,
+			SignupGuard:            m.Settings.Companions.SignUpGuard,
 		},
 	}
 	if in.NewClients, err = newList.AppClients(ctx, newID); err != nil {

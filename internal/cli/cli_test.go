@@ -175,6 +175,7 @@ func TestJSONOutput(t *testing.T) {
 				"command": "attach-trigger", "dryRun": true, "userPoolId": richPoolID, "userPoolArn": richPoolARN, "region": "eu-west-1",
 				"userMigration": map[string]any{"before": nil, "after": functionARN, "changed": true, "applied": false},
 				"permission":    map[string]any{"functionArn": functionARN, "status": "missing", "statementId": statementID, "unscoped": false},
+				"triggers":      []any{map[string]any{"trigger": "UserMigration", "before": nil, "after": functionARN, "changed": true, "applied": false}},
 				"warnings":      []any{},
 			},
 		},
@@ -188,6 +189,7 @@ func TestJSONOutput(t *testing.T) {
 				"command": "attach-trigger", "dryRun": false, "userPoolId": richPoolID, "userPoolArn": richPoolARN, "region": "eu-west-1",
 				"userMigration": map[string]any{"before": nil, "after": functionARN, "changed": true, "applied": false},
 				"permission":    map[string]any{"functionArn": functionARN, "status": "added", "statementId": statementID, "unscoped": false},
+				"triggers":      []any{map[string]any{"trigger": "UserMigration", "before": nil, "after": functionARN, "changed": true, "applied": false}},
 				"warnings":      []any{},
 				"error": map[string]any{
 					"exitCode": 1.0,
@@ -202,6 +204,7 @@ func TestJSONOutput(t *testing.T) {
 				"command": "detach-trigger", "dryRun": false, "userPoolId": richPoolID, "userPoolArn": richPoolARN, "region": "eu-west-1",
 				"userMigration": map[string]any{"before": nil, "after": nil, "changed": false, "applied": false},
 				"warnings":      []any{},
+				"triggers":      []any{map[string]any{"trigger": "UserMigration", "before": nil, "after": nil, "changed": false, "applied": false}},
 			},
 		},
 		{

@@ -150,6 +150,9 @@ type NewGroupsAPI interface {
 	GetGroup(ctx context.Context, in *cip.GetGroupInput, optFns ...func(*cip.Options)) (*cip.GetGroupOutput, error)
 	CreateGroup(ctx context.Context, in *cip.CreateGroupInput, optFns ...func(*cip.Options)) (*cip.CreateGroupOutput, error)
 	AdminDeleteUserAttributes(ctx context.Context, in *cip.AdminDeleteUserAttributesInput, optFns ...func(*cip.Options)) (*cip.AdminDeleteUserAttributesOutput, error)
+	// AdminGetUser reads when a user carrying groups was created and last
+	// modified, to vouch for the attribute.
+	AdminGetUser(ctx context.Context, in *cip.AdminGetUserInput, optFns ...func(*cip.Options)) (*cip.AdminGetUserOutput, error)
 }
 
 // NewGroups manages the new pool's groups and memberships.
@@ -216,4 +219,18 @@ func (n *NewGroups) DeleteUserAttributes(ctx context.Context, poolID, username s
 		return fmt.Errorf("admin delete user attributes: %w", awserr.Fault(awserr.Wrap("cognito-idp:AdminDeleteUserAttributes", poolID, err)))
 	}
 	return nil
+}
+
+// UserTimes reads when username was created and last modified.
+func (n *NewGroups) UserTimes(ctx context.Context, poolID, username string) (migrate.UserTimes, error) {
+	out, err := n.api.AdminGetUser(ctx, &cip.AdminGetUserInput{UserPoolId: aws.String(poolID), Username: aws.String(username)})
+	if err != nil {
+		err = groupError("cognito-idp:AdminGetUser", err)
+		if errors.Is(err, migrate.ErrUserNotFound) {
+			// The event's user is gone: nothing to decide, a fault.
+			err = &migrate.Fault{Kind: migrate.FaultUnknown, Err: err}
+		}
+		return migrate.UserTimes{}, fmt.Errorf("admin get user: %w", err)
+	}
+	return migrate.UserTimes{Created: aws.ToTime(out.UserCreateDate), LastModified: aws.ToTime(out.UserLastModifiedDate)}, nil
 }

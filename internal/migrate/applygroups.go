@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 )
 
 // ErrGroupNotFound: the pool has no group of that name.
@@ -32,6 +33,9 @@ type GroupPool interface {
 	CreateGroup(ctx context.Context, poolID string, g Group) error
 	// DeleteUserAttributes removes attributes of username.
 	DeleteUserAttributes(ctx context.Context, poolID, username string, names ...string) error
+	// UserTimes reads when username was created and last modified
+	// (AdminGetUser), to vouch for the attribute (Vouch).
+	UserTimes(ctx context.Context, poolID, username string) (UserTimes, error)
 }
 
 // OldGroups is the old pool's groups, read at the first tokens only when
@@ -49,13 +53,15 @@ type GroupApplier struct {
 	attribute string
 	// create makes groups the new pool lacks (CREATE_MISSING_GROUPS).
 	create bool
+	// now is the clock Vouch reads.
+	now func() time.Time
 }
 
 // NewGroupApplier returns a GroupApplier for the groups in attribute.
 // With create, groups missing in the new pool are created with the old
 // group's description and precedence; without, they are skipped.
 func NewGroupApplier(pool GroupPool, old OldGroups, attribute string, create bool) *GroupApplier {
-	return &GroupApplier{pool: pool, old: old, attribute: attribute, create: create}
+	return &GroupApplier{pool: pool, old: old, attribute: attribute, create: create, now: time.Now}
 }
 
 // Attribute is the attribute the groups arrive in.
@@ -80,7 +86,7 @@ type GroupsApplied struct {
 const applyConcurrency = 4
 
 // Apply makes username (the new pool's username) a member of the groups in
-// list, then deletes the attribute. An error means the attribute stays, so
+// list, then deletes the attribute. Callers Vouch for the attribute first. An error means the attribute stays, so
 // the next token generation tries again; memberships are idempotent.
 func (a *GroupApplier) Apply(ctx context.Context, poolID, username string, list GroupList) (GroupsApplied, error) {
 	var res GroupsApplied

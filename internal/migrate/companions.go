@@ -9,7 +9,7 @@ func CompanionReasons(o Outcome) []Reason {
 	case OutcomeAllowed:
 		return []Reason{NoOldUser, MigrationSignUp, NotGuarded, NoGroups}
 	case OutcomeRefused:
-		return []Reason{OldUserExists}
+		return []Reason{OldUserExists, GroupsRefused}
 	case OutcomeGroupsApplied:
 		return []Reason{GroupsAppliedReason}
 	}

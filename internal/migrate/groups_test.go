@@ -174,6 +174,7 @@ type fakeGroupPool struct {
 	deleted []string
 	addErr  error
 	calls   []string
+	times   migrate.UserTimes
 }
 
 func (p *fakeGroupPool) AddUserToGroup(ctx context.Context, poolID, username, group string) error {
@@ -215,6 +216,13 @@ func (p *fakeGroupPool) DeleteUserAttributes(ctx context.Context, poolID, userna
 	defer p.mu.Unlock()
 	p.deleted = append(p.deleted, names...)
 	return nil
+}
+
+func (p *fakeGroupPool) UserTimes(ctx context.Context, poolID, username string) (migrate.UserTimes, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.calls = append(p.calls, "times "+username)
+	return p.times, nil
 }
 
 func TestApplyGroups(t *testing.T) {

@@ -65,9 +65,9 @@ const (
 
 // IDs lists every finding ID in report order.
 func IDs() []string {
-	return []string{OldClientAdminAuth, OldClientSecret, NewClientPasswordAuth, NewClientUserExistence,
+	return append([]string{OldClientAdminAuth, OldClientSecret, NewClientPasswordAuth, NewClientUserExistence,
 		TriggerNotAttached, InvokePermission, SchemaMissingAttribute, SchemaRequired, LegacySubAttribute,
-		SignInType, UsernameCase, UsernameEmailFormat, MFA, PasswordPolicy, AlreadyPresent}
+		SignInType, UsernameCase, UsernameEmailFormat, MFA, PasswordPolicy, AlreadyPresent}, companionIDs()...)
 }
 
 // Settings are the function's settings, as plain values (the function's
@@ -82,7 +82,9 @@ type Settings struct {
 	LegacySub              string            // LEGACY_SUB_ATTRIBUTE
 	// MFAPolicy is MFA_POLICY: "deny" (also when empty, the default) or "migrate".
 	MFAPolicy             string
-	EnforcePasswordPolicy bool // ENFORCE_PASSWORD_POLICY
+	EnforcePasswordPolicy bool   // ENFORCE_PASSWORD_POLICY
+	LegacyGroups          string // LEGACY_GROUPS_ATTRIBUTE
+	SignupGuard           bool   // SIGNUP_GUARD=true
 }
 
 // SampleUser is an old-pool user as ListUsers shows it.
@@ -141,6 +143,7 @@ func Check(in Input) ([]Finding, error) {
 		c.oldClientAdminAuth, c.oldClientSecret, c.newClientPasswordAuth, c.newClientUserExistence,
 		c.triggerNotAttached, c.invokePermission, c.schemaMissing, c.schemaRequired, c.legacySub,
 		c.signInType, c.usernameCase, c.usernameEmailFormat, c.mfa, c.passwordPolicy, c.alreadyPresent,
+		c.companions,
 	} {
 		check()
 	}

@@ -277,6 +277,7 @@ func TestCheck(t *testing.T) {
 			in.NewClients = append(in.NewClients, srpOnly("b-spa"), srpOnly("a-spa"))
 		}, []string{"old-client-secret error", "new-client-password-auth warning", "new-client-password-auth warning", "trigger-not-attached error", "already-present warning"}},
 	}
+	tests = append(tests, companionCases()...)
 	covered := map[string]bool{}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambda/messages"
 	"github.com/google/go-cmp/cmp"
@@ -26,6 +27,10 @@ type groupPool struct {
 	mu      sync.Mutex
 	added   []string
 	deleted []string
+	// age is how long ago the user was created, modified is how long after
+	// that it was last modified; timesErr fails the read.
+	age, modified time.Duration
+	timesErr      error
 }
 
 func (p *groupPool) AddUserToGroup(ctx context.Context, poolID, username, group string) error {
@@ -48,6 +53,11 @@ func (p *groupPool) DeleteUserAttributes(ctx context.Context, poolID, username s
 	defer p.mu.Unlock()
 	p.deleted = append(p.deleted, names...)
 	return nil
+}
+
+func (p *groupPool) UserTimes(ctx context.Context, poolID, username string) (migrate.UserTimes, error) {
+	created := time.Now().Add(-p.age)
+	return migrate.UserTimes{Created: created, LastModified: created.Add(p.modified)}, p.timesErr
 }
 
 type noOldGroups struct{}
@@ -205,4 +215,75 @@ type poolConfig struct{ cfg migrate.PoolConfig }
 
 func (p poolConfig) Config(ctx context.Context, poolID string) (migrate.PoolConfig, error) {
 	return p.cfg, nil
+}
+
+// Carried groups on a user the migration did not just create (a user who
+// wrote the attribute through an app client that may write it) are refused:
+// no membership, the attribute deleted, the tokens with the request's groups
+// only, the refusal logged and counted. A fault reading the user fails the
+// sign-in and keeps the attribute.
+func TestPreTokenRefusesAForgedCarrier(t *testing.T) {
+	v1 := string(readEvent(t, "pre-token-generation-v1.json"))
+	listFrom := strings.Replace(v1, `"[\"admins\",\"editors\"]"`, `"{\"listFrom\":\"bob\"}"`, 1)
+	for _, tt := range []struct {
+		name  string
+		event string
+		pool  *groupPool
+		why   string // "" for a fault
+	}{
+		{"groups written after the creation", v1, &groupPool{age: 30 * time.Second, modified: 20 * time.Second}, "modified 20s after"},
+		{"groups written by an old user", v1, &groupPool{age: 72 * time.Hour, modified: 71 * time.Hour}, "modified"},
+		{"listFrom written by an old user", listFrom, &groupPool{age: 72 * time.Hour, modified: 71 * time.Hour}, "modified"},
+		{"on a user created long ago", listFrom, &groupPool{age: time.Hour}, "created 1h0m0s ago"},
+		{"the user's times cannot be read", v1, &groupPool{timesErr: &migrate.Fault{Kind: migrate.FaultThrottled, Err: errors.New("rate exceeded")}}, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var out bytes.Buffer
+			pool := tt.pool
+			emf := metrics.NewEMF(&out)
+			log := slog.New(slog.NewJSONHandler(&out, nil))
+			pt := trigger.NewPreToken(migrate.NewGroupApplier(pool, noOldGroups{}, "custom:legacy_groups", false), log, emf)
+			got, err := pt.Invoke(context.Background(), []byte(tt.event))
+			if len(pool.added) != 0 {
+				t.Errorf("memberships added: %v; want none", pool.added)
+			}
+			recs, lines := emftest.Split(t, out.String())
+			if len(recs) != 1 || len(lines) != 1 {
+				t.Fatalf("%d metric records and %d log lines, want 1 and 1:\n%s", len(recs), len(lines), out.String())
+			}
+			if tt.why == "" {
+				if err == nil || len(pool.deleted) != 0 || recs[0]["Reason"] != "throttled" {
+					t.Errorf("Invoke() = %s, %v; deleted %v; metric %v; want the sign-in failed, the attribute kept, a throttled error", got, err, pool.deleted, recs[0])
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Invoke() error = %v, want the tokens with the request's groups", err)
+			}
+			var ev struct {
+				Response claimsOverride `json:"response"`
+			}
+			_ = json.Unmarshal(got, &ev)
+			if diff := cmp.Diff([]string{"readers"}, ev.Response.ClaimsOverrideDetails.GroupOverrideDetails.GroupsToOverride); diff != "" {
+				t.Errorf("groupsToOverride (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff([]string{"custom:legacy_groups"}, pool.deleted); diff != "" {
+				t.Errorf("deleted (-want +got):\n%s", diff)
+			}
+			if recs[0]["Outcome"] != "refused" || recs[0]["Reason"] != "groups_refused" {
+				t.Errorf("metric = %v, want refused, groups_refused", recs[0])
+			}
+			if !strings.Contains(lines[0], `"groupsRefused":"`) || !strings.Contains(lines[0], tt.why) {
+				t.Errorf("log line = %s, want groupsRefused with %q", lines[0], tt.why)
+			}
+		})
+	}
+}
+
+type claimsOverride struct {
+	ClaimsOverrideDetails struct {
+		GroupOverrideDetails struct {
+			GroupsToOverride []string `json:"groupsToOverride"`
+		} `json:"groupOverrideDetails"`
+	} `json:"claimsOverrideDetails"`
 }

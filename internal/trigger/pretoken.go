@@ -3,6 +3,7 @@ package trigger
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -105,6 +106,22 @@ func (p *PreToken) Invoke(ctx context.Context, payload []byte) (out []byte, err 
 		rec.fail(migrate.FaultInvalidEvent, fmt.Errorf("%s: %w", attr, derr))
 		if err := p.groups.Discard(ctx, h.UserPoolID, h.UserName); err != nil {
 			rec.err = fmt.Errorf("%w; %w", rec.err, err)
+		}
+		return p.encode(raw, h, groups, attr, &rec)
+	}
+	if err := p.groups.Vouch(ctx, h.UserPoolID, h.UserName); err != nil {
+		var refused *migrate.CarrierRefusedError
+		if !errors.As(err, &refused) {
+			// Unsure who wrote it: no tokens this time; the attribute stays.
+			rec.fail(migrate.KindOf(err), err)
+			return nil, failure(ErrorTypeUnavailable, UnavailableMessage)
+		}
+		// Possibly written by the user (an app client that may write it):
+		// apply nothing, and remove it. The tokens keep the request's groups.
+		rec.outcome, rec.reason = migrate.OutcomeRefused, migrate.GroupsRefused
+		rec.attrs = append(rec.attrs, slog.String("groupsRefused", refused.Why))
+		if err := p.groups.Discard(ctx, h.UserPoolID, h.UserName); err != nil {
+			rec.fail(migrate.KindOf(err), err)
 		}
 		return p.encode(raw, h, groups, attr, &rec)
 	}
