@@ -1,9 +1,11 @@
 package cognito
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -32,6 +34,12 @@ const ConfigTTL = 10 * time.Minute
 // reading it again fails: a DescribeUserPool outage or throttling does not
 // fail sign-ins that the cached copy can decide.
 const MaxStale = time.Hour
+
+// StaleWait is how long a caller that holds a servable stale copy waits
+// for the refresh before it is served that copy: a refresh that hangs until
+// DescribeTimeout must not hold every sign-in for its whole budget (the
+// decision gives up when its deadline passes, so it would fail them).
+const StaleWait = 300 * time.Millisecond
 
 // DescribeTimeout bounds one DescribeUserPool call. The call is shared by
 // every invocation that needs the description at that moment, so it runs
@@ -83,8 +91,9 @@ var _ migrate.NewPool = (*NewPool)(nil)
 
 // Config returns the configuration of pool poolID, from the cache when it
 // is younger than ConfigTTL. Otherwise it reads it again (one call shared by
-// all concurrent callers); if that fails, a cached copy younger than
-// ConfigTTL+MaxStale is returned instead of the error.
+// all concurrent callers); if that fails, or has not answered within
+// StaleWait, a cached copy younger than ConfigTTL+MaxStale is returned
+// instead of the error.
 func (p *NewPool) Config(ctx context.Context, poolID string) (migrate.PoolConfig, error) {
 	p.mu.Lock()
 	c, cached := p.cache[poolID]
@@ -100,7 +109,17 @@ func (p *NewPool) Config(ctx context.Context, poolID string) (migrate.PoolConfig
 	}
 	p.mu.Unlock()
 
+	var stale <-chan time.Time
+	if cached && p.now().Sub(c.fetched) < ConfigTTL+MaxStale {
+		t := time.NewTimer(StaleWait)
+		defer t.Stop()
+		stale = t.C
+	}
 	select {
+	case <-stale:
+		// The refresh goes on in the background and updates the cache
+		// (or logs its failure) when it ends.
+		return c.cfg, nil
 	case <-f.done:
 		if f.err == nil {
 			return f.cfg, nil
@@ -173,6 +192,15 @@ func poolConfig(up *types.UserPoolType) migrate.PoolConfig {
 	}
 	for _, a := range up.UsernameAttributes {
 		cfg.UsernameAttributes = append(cfg.UsernameAttributes, string(a))
+	}
+	if up.AccountRecoverySetting != nil {
+		ms := slices.Clone(up.AccountRecoverySetting.RecoveryMechanisms)
+		slices.SortStableFunc(ms, func(a, b types.RecoveryOptionType) int {
+			return cmp.Compare(aws.ToInt32(a.Priority), aws.ToInt32(b.Priority))
+		})
+		for _, m := range ms {
+			cfg.Recovery = append(cfg.Recovery, string(m.Name))
+		}
 	}
 	if up.Policies != nil && up.Policies.PasswordPolicy != nil {
 		pp := up.Policies.PasswordPolicy

@@ -8,6 +8,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -70,12 +71,40 @@ func (p *OldPool) SignIn(ctx context.Context, username, password string) (migrat
 	}
 	switch {
 	case out.ChallengeName != "":
-		return migrate.SignIn{Challenge: string(out.ChallengeName)}, nil
+		return migrate.SignIn{Challenge: string(out.ChallengeName), Username: out.ChallengeParameters["USER_ID_FOR_SRP"]}, nil
 	case out.AuthenticationResult != nil:
-		return migrate.SignIn{}, nil
+		return migrate.SignIn{Username: tokenUsername(out.AuthenticationResult)}, nil
 	}
 	// Neither tokens nor a challenge: nothing is proven.
 	return migrate.SignIn{}, errors.New("admin initiate auth: answer has neither tokens nor a challenge")
+}
+
+// tokenUsername is the real username in the tokens of a sign-in (the ID
+// token's cognito:username, else the access token's username), or "" when
+// neither says. The tokens came from the old pool in answer to this very
+// call, so their signatures need no check; nothing else is read from them,
+// and a token that does not parse is not quoted anywhere.
+func tokenUsername(r *types.AuthenticationResultType) string {
+	claim := func(token, name string) string {
+		parts := strings.Split(token, ".")
+		if len(parts) != 3 {
+			return ""
+		}
+		payload, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
+		if err != nil {
+			return ""
+		}
+		var claims map[string]any
+		if json.Unmarshal(payload, &claims) != nil {
+			return ""
+		}
+		v, _ := claims[name].(string)
+		return v
+	}
+	if u := claim(aws.ToString(r.IdToken), "cognito:username"); u != "" {
+		return u
+	}
+	return claim(aws.ToString(r.AccessToken), "username")
 }
 
 // GetUser reads a user with AdminGetUser. username may be an alias.

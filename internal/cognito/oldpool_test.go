@@ -102,6 +102,9 @@ func TestSignIn(t *testing.T) {
 			} else if err != nil {
 				t.Fatalf("SignIn(%q) error = %v", tt.username, err)
 			}
+			if tt.wantErr == nil {
+				tt.want.Username = tt.user.Username // whose password it was
+			}
 			if got != tt.want {
 				t.Errorf("SignIn(%q) = %+v, want %+v", tt.username, got, tt.want)
 			}

@@ -44,6 +44,10 @@ type SignIn struct {
 	// Challenge is the ChallengeName, e.g. "SOFTWARE_TOKEN_MFA" or
 	// "NEW_PASSWORD_REQUIRED"; empty when the old pool issued tokens.
 	Challenge string
+	// Username is the real username of the user whose password was
+	// checked, when the old pool says (the tokens' cognito:username, or the
+	// challenge's USER_ID_FOR_SRP); empty when it does not.
+	Username string
 }
 
 // User is a user as the old pool describes it (AdminGetUser).
@@ -138,7 +142,7 @@ type Decision struct {
 	// EnableSMSMFA asks the new pool to turn on SMS MFA for the user.
 	EnableSMSMFA bool
 	// Dropped names old attributes the new pool's schema does not have (and
-	// *_verified flags without their attribute); Invalid names attributes
+	// *_verified flags without their own address); Invalid names attributes
 	// whose values the schema refuses; Overwritten names attributes whose own
 	// value gave way to a renamed one; Missing names the new pool's required
 	// attributes the user lacks. All are names only, for the log.
@@ -310,6 +314,11 @@ func (m *Migrator) Authenticate(ctx context.Context, req Request) (dec Decision,
 		}
 		return Decision{}, fmt.Errorf("get user: %w", err)
 	}
+	if signIn.Username != "" && signIn.Username != u.Username {
+		// The password proven is another user's than the one the lookup
+		// of the same name found: nothing is proven about u.
+		return decline(UserNotFound, "signed in as another user"), nil
+	}
 	known = KnownAs(u, req.Username)
 	allowed := StatusConfirmed
 	if final == FinalResetRequired {
@@ -327,9 +336,10 @@ func (m *Migrator) Authenticate(ctx context.Context, req Request) (dec Decision,
 		return decline(reason, ""), err
 	}
 	// RESET_REQUIRED sends the user to "forgot password", which needs a
-	// verified email or phone; without one they could never sign in again,
-	// and the trigger never runs for a user the new pool already has.
-	reachable := hasVerifiedContact(s.Attributes)
+	// verified email or phone the new pool recovers accounts with; without
+	// one they could never sign in again, and the trigger never runs for a
+	// user the new pool already has.
+	reachable := cfg.Reachable(s.Attributes)
 	if final == FinalResetRequired && !reachable {
 		// A temporary password must not be kept: leave them in the old
 		// pool, where an administrator can still help.
@@ -413,7 +423,7 @@ func (m *Migrator) ForgotPassword(ctx context.Context, req Request) (dec Decisio
 	if reason != "" || err != nil {
 		return decline(reason, ""), err
 	}
-	if !hasVerifiedContact(s.Attributes) {
+	if !cfg.Reachable(s.Attributes) {
 		return decline(NoVerifiedContact, ""), nil
 	}
 	return Decision{
@@ -472,11 +482,6 @@ func refuseStatus(u User, allowed string) (Decision, bool) {
 		return decline(PasswordResetNeeded, ""), false
 	}
 	return decline(UnsupportedStatus, u.Status), false
-}
-
-func hasVerifiedContact(attrs map[string]string) bool {
-	return (attrs["email"] != "" && asciiEqualFold(attrs["email_verified"], "true")) ||
-		(attrs["phone_number"] != "" && asciiEqualFold(attrs["phone_number_verified"], "true"))
 }
 
 // Transferable returns the attributes Cognito accepts in a migration

@@ -28,6 +28,30 @@ type PoolConfig struct {
 	Password      PasswordPolicy
 	// MFA is the pool's MfaConfiguration: "OFF", "ON" or "OPTIONAL".
 	MFA string
+	// Recovery names the pool's account recovery mechanisms
+	// (AccountRecoverySetting, in priority order: "verified_email",
+	// "verified_phone_number", "admin_only"); nil when the pool has no such
+	// setting.
+	Recovery []string
+}
+
+// Reachable reports whether the pool can send a user with attrs a password
+// reset code: a verified email or phone number that its account recovery
+// setting uses. Without a setting (the legacy behaviour) either will do;
+// "admin_only" reaches nobody.
+// https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_AccountRecoverySettingType.html
+func (cfg PoolConfig) Reachable(attrs map[string]string) bool {
+	email := attrs["email"] != "" && asciiEqualFold(attrs["email_verified"], "true")
+	phone := attrs["phone_number"] != "" && asciiEqualFold(attrs["phone_number_verified"], "true")
+	if len(cfg.Recovery) == 0 {
+		return email || phone
+	}
+	for _, m := range cfg.Recovery {
+		if (m == "verified_email" && email) || (m == "verified_phone_number" && phone) {
+			return true
+		}
+	}
+	return false
 }
 
 // AttributeSpec describes one attribute of a pool's schema
@@ -211,7 +235,8 @@ type Shape struct {
 	Username   string
 	Attributes map[string]string
 	// Dropped names old attributes not copied because the new pool lacks
-	// them, and *_verified flags whose attribute is not sent; Invalid names
+	// them, and *_verified flags whose attribute is not sent or holds
+	// another address than the flag was set for; Invalid names
 	// attributes whose values the new pool's schema refuses (length, type,
 	// developer-only); Overwritten names attributes whose own value gave way
 	// to an ATTRIBUTE_MAP or LEGACY_SUB_ATTRIBUTE value; Missing names the new
@@ -302,6 +327,20 @@ func (r Rules) Shape(cfg PoolConfig, u User, typed string) (Shape, Reason, error
 		return Shape{}, reason, nil
 	}
 	s.Username = username
+	// Nor with another address than the one it was set for: a value that
+	// ATTRIBUTE_MAP or LEGACY_SUB_ATTRIBUTE put there was never verified
+	// (unless TRUST_EMAIL says to trust any email).
+	for _, contact := range []string{"email", "phone_number"} {
+		flag := contact + "_verified"
+		if _, ok := attrs[flag]; !ok || (contact == "email" && r.TrustEmail) {
+			continue
+		}
+		if old := u.Attributes[contact]; attrs[contact] != old && (contact == "phone_number" || !asciiEqualFold(attrs[contact], old)) {
+			s.Dropped = append(s.Dropped, flag)
+			delete(attrs, flag)
+			slices.Sort(s.Dropped)
+		}
+	}
 
 	for name, spec := range cfg.Attributes {
 		if spec.Required && name != "sub" && attrs[name] == "" {
@@ -325,8 +364,11 @@ func (cfg PoolConfig) signInAs(u User, typed string, attrs map[string]string) (s
 
 	if len(cfg.UsernameAttributes) > 0 {
 		// Email or phone as username: Cognito names the user itself; the
-		// typed value must be the attribute it signs in with.
-		if !slices.Contains(cfg.UsernameAttributes, kind) {
+		// typed value must be the attribute it signs in with. An old
+		// username that is also the user's email (people often chose their
+		// address as username) counts as that email.
+		kind, exact = typedAttribute(u, typed, cfg.UsernameAttributes)
+		if kind == "" {
 			return "", SignInNameNotUsable
 		}
 		if !exact && cfg.CaseSensitive {
@@ -396,6 +438,22 @@ func typedKind(u User, typed string) (kind string, exact bool) {
 	}
 	for _, attr := range aliases {
 		// Phone numbers have no case.
+		if v := u.Attributes[attr]; v != "" && attr != "phone_number" && asciiEqualFold(v, typed) {
+			return attr, false
+		}
+	}
+	return "", false
+}
+
+// typedAttribute is typedKind limited to the attributes attrs: which of
+// them holds what the user typed ("" for none), and whether exactly.
+func typedAttribute(u User, typed string, attrs []string) (kind string, exact bool) {
+	for _, attr := range attrs {
+		if v := u.Attributes[attr]; v != "" && v == typed {
+			return attr, true
+		}
+	}
+	for _, attr := range attrs {
 		if v := u.Attributes[attr]; v != "" && attr != "phone_number" && asciiEqualFold(v, typed) {
 			return attr, false
 		}
