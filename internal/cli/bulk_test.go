@@ -697,3 +697,28 @@ func TestExportHonoursMigrateOnly(t *testing.T) {
 		t.Errorf("exported %d, skipped %v; want alice and bob exported, the five confirmed users outside staff out of scope", res.Exported, res.Skipped)
 	}
 }
+
+// The new pool's account recovery must reach an imported user, who has to
+// reset their password: with verified_phone_number only, users with just a
+// verified email are skipped, as the function declines them at forgot
+// password.
+func TestExportNeedsARecoveryThatReachesTheUser(t *testing.T) {
+	e := newBulkEnv(t, bulkSettings)
+	pool := e.cognito.UserPool(bulkNewPool)
+	pool["AccountRecoverySetting"] = map[string]any{"RecoveryMechanisms": []any{map[string]any{"Name": "verified_phone_number", "Priority": 1}}}
+	b, _ := json.Marshal(map[string]any{"UserPool": pool})
+	e.cognito.PutUserPool(b)
+	r := e.run(t, exportArgs(filepath.Join(t.TempDir(), "export"))...)
+	if r.code != ExitOK {
+		t.Fatalf("export: exit %d", r.code)
+	}
+	res := readJSON[exportResult](t, r.stdout)
+	// The shape is judged before the new pool is searched: dave, already
+	// there, is counted here too.
+	if res.Exported != 1 || res.Skipped[bulk.SkipNoVerifiedContact] != 6 {
+		t.Errorf("exported %d, skipped %v; want gina only, alice, bob, dave, erin, frank and judy without a verified phone", res.Exported, res.Skipped)
+	}
+	if d := functionWouldGive(t, e.cognito, "alice"); d.Migrate {
+		t.Errorf("the function migrates alice at forgot password: %+v", d)
+	}
+}

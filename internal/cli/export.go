@@ -352,6 +352,12 @@ func shaper(rules migrate.Rules, cfg migrate.PoolConfig) bulk.Shaper {
 		if reason != "" {
 			return bulk.Row{}, bulk.SkipReason(reason)
 		}
+		// An imported user must reset their password: the new pool's
+		// account recovery setting must reach them, as the function
+		// requires at forgot password.
+		if !cfg.Reachable(s.Attributes) {
+			return bulk.Row{}, bulk.SkipNoVerifiedContact
+		}
 		if len(s.Missing) > 0 {
 			return bulk.Row{}, SkipMissingRequired
 		}
