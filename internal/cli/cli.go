@@ -31,15 +31,18 @@ const program = "cognito-migrate"
 // Main runs the command line args (without the program name) and returns the
 // exit code. The AWS SDK reads its configuration (credentials, profiles,
 // AWS_ENDPOINT_URL_<SERVICE>) from the process environment itself; getenv
-// gives the commands OLD_USER_POOL_ENDPOINT. stdin is not read by the
-// current commands.
+// gives the commands OLD_USER_POOL_ENDPOINT. stdin is read only by import's
+// confirmation, on a terminal.
 func Main(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
-	return Run(ctx, args, getenv, stdout, stderr, SDKClients())
+	return runApp(ctx, &app{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv, clients: SDKClients()}, args)
 }
 
 // Run is Main with the AWS clients given, for tests.
 func Run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, clients Clients) int {
-	app := &app{stdout: stdout, stderr: stderr, getenv: getenv, clients: clients}
+	return runApp(ctx, &app{stdout: stdout, stderr: stderr, getenv: getenv, clients: clients}, args)
+}
+
+func runApp(ctx context.Context, app *app, args []string) int {
 	name, err := app.run(ctx, args)
 	if err != nil {
 		app.printError(name, err)
@@ -78,6 +81,7 @@ func usagef(help, format string, args ...any) error {
 }
 
 type app struct {
+	stdin          io.Reader
 	stdout, stderr io.Writer
 	getenv         func(string) string
 	clients        Clients
@@ -102,7 +106,7 @@ type command struct {
 // app.
 func (a *app) commands() []*command {
 	return []*command{newAttachTriggerCmd(a), newDetachTriggerCmd(a), newEnablePasswordAuthCmd(a), newDisablePasswordAuthCmd(a),
-		newCheckCmd(a), newExplainCmd(a), newStatusCmd(a)}
+		newCheckCmd(a), newExplainCmd(a), newStatusCmd(a), newExportCmd(a), newImportCmd(a), newMapCmd(a)}
 }
 
 func (a *app) run(ctx context.Context, args []string) (string, error) {
@@ -157,7 +161,7 @@ func (a *app) find(name string) *command {
 
 func (a *app) printUsage(w io.Writer) {
 	fmt.Fprintf(w, "Usage: %s <command> [flags]\n\n", program)
-	fmt.Fprintf(w, "Prepares the NEW Amazon Cognito user pool for a migration through its \"Migrate user\"\nLambda trigger, checks the wiring, explains any user and shows progress. Every\nchange is a read-modify-write that keeps all other settings.\n\nCommands:\n")
+	fmt.Fprintf(w, "Prepares the NEW Amazon Cognito user pool for a migration through its \"Migrate user\"\nLambda trigger, checks the wiring, explains any user and shows progress, and moves\nthe users who never sign in with a bulk import. Every change to a pool's settings\nis a read-modify-write that keeps all other settings.\n\nCommands:\n")
 	for _, c := range a.commands() {
 		fmt.Fprintf(w, "  %-22s %s\n", c.name, c.summary)
 	}

@@ -61,6 +61,8 @@ func (c *sdkClients) Config(ctx context.Context, profile string) (aws.Config, er
 		l.cfg, l.err = config.LoadDefaultConfig(ctx, opts...)
 		if l.err != nil {
 			l.err = configError(profile, l.err)
+		} else {
+			l.cfg.HTTPClient = bufferedRequests{l.cfg.HTTPClient} // after the CA bundle is applied to the BuildableClient
 		}
 		c.configs[profile] = l
 	}

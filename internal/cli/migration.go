@@ -32,6 +32,9 @@ type migrationOptions struct {
 	// (OLD_CLIENT_ID -> --old-client-id).
 	overrides map[string]*string
 	fs        *flag.FlagSet
+	// noFlag names settings the command gives no flag of their own: a flag
+	// of the command has the name (import's --create-missing-groups).
+	noFlag []string
 }
 
 // twoPoolOptions are the flags of a command that reads both pools (check,
@@ -80,6 +83,9 @@ func (o *migrationOptions) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.OldEndpointURL, "old-endpoint-url", "", "the old pool's cognito-idp endpoint `URL` (default: the OLD_USER_POOL_ENDPOINT environment variable, else AWS's)")
 	o.overrides = map[string]*string{}
 	for _, name := range settings.Names() {
+		if slices.Contains(o.noFlag, name) {
+			continue
+		}
 		v := new(string)
 		o.overrides[name] = v
 		usage := "overrides the function's " + name + " `VALUE`"

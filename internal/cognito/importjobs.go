@@ -45,6 +45,9 @@ type ImportJob struct {
 	Imported, Skipped, Failed int64
 	CompletionMessage         string
 	CloudWatchLogsRoleArn     string
+	// Started and Completed are the job's StartDate and CompletionDate
+	// (zero until then).
+	Started, Completed time.Time
 }
 
 // ImportJobs runs the CSV user import of one pool
@@ -93,6 +96,8 @@ func toJob(op, poolID string, t *types.UserImportJobType) (ImportJob, error) {
 		Failed:                t.FailedUsers,
 		CompletionMessage:     aws.ToString(t.CompletionMessage),
 		CloudWatchLogsRoleArn: aws.ToString(t.CloudWatchLogsRoleArn),
+		Started:               aws.ToTime(t.StartDate),
+		Completed:             aws.ToTime(t.CompletionDate),
 	}, nil
 }
 

@@ -56,11 +56,12 @@ type Results struct {
 	WarmUp    int    `json:"warmUp"`
 	ColdRuns  int    `json:"coldRuns"`
 
-	Build        Build         `json:"build"`
-	Status       *StatusResult `json:"status,omitempty"`
-	Warm         []WarmResult  `json:"warm"`
-	Cold         []ColdResult  `json:"cold"`
-	PeakRSSBytes int64         `json:"peakRssBytes"`
+	Build        Build          `json:"build"`
+	Status       *StatusResult  `json:"status,omitempty"`
+	Export       *ExportResults `json:"export,omitempty"`
+	Warm         []WarmResult   `json:"warm"`
+	Cold         []ColdResult   `json:"cold"`
+	PeakRSSBytes int64          `json:"peakRssBytes"`
 
 	GoBenchCommand string        `json:"goBenchCommand,omitempty"`
 	GoBench        []GoBenchmark `json:"goBench,omitempty"`
@@ -198,6 +199,7 @@ var scenarios = []scenario{
 	{name: "warm, cognito-local", run: warmLocal},
 	{name: "go benchmarks", run: goBenchmarks, noFunction: true},
 	{name: "status", run: statusScenario, noFunction: true},
+	{name: "export", run: exportScenario, noFunction: true},
 }
 
 // warmFake measures warm migrations against the SDK-level fake, where our

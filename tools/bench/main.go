@@ -6,7 +6,8 @@
 // measures warm latency against the bare round trip ("the floor"),
 // old-pool calls and how many are waited for in sequence, cold starts with
 // and without an assumed role, peak memory and package size, and runs the
-// per-event Go benchmarks. It prints the tables, writes the results as JSON
+// per-event Go benchmarks, the status and export commands' listings on the
+// wire fake with ListUsers' quota enforced. It prints the tables, writes the results as JSON
 // and go test's benchmark output (benchstat's input), and updates the
 // tables in docs/performance.md. Nothing here is asserted by `go test`:
 // speed is measured, and judged against the targets in the report.

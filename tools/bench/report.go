@@ -75,6 +75,7 @@ func Judge(r *Results) []Target {
 				Measured: fmt.Sprintf("%.1f bytes per user", m.BytesPerUser), Met: m.BytesPerUser < MaxStatusBytesPerUser})
 		}
 	}
+	ts = append(ts, exportTargets(r.Export)...)
 	for _, z := range []*ZipInfo{&r.Build.Zip, r.Build.Dist} {
 		if z != nil && z.Bytes > 0 {
 			ts = append(ts, Target{Name: "function.zip (" + z.Arch + ", " + z.Path + ")", Goal: "< " + fmtMiB(MaxZipBytes),
@@ -180,6 +181,13 @@ func Markdown(r *Results) string {
 		for _, m := range st.Memory {
 			p("| memory, %d old + %d new | %d | %.2f s | %.0f | | %s (%s) | %s | %.1f |", m.OldUsers, m.NewUsers, m.OldUsers+m.NewUsers,
 				m.Seconds, float64(m.OldUsers+m.NewUsers)/m.Seconds, fmtMiB(m.GrossBytes), fmtMiB(m.ControlBytes), fmtMiB(m.PeakBytes), m.BytesPerUser)
+		}
+		p("")
+	}
+
+	if ex := r.Export; ex != nil && len(ex.Runs) > 0 {
+		for line := range strings.Lines(ExportMarkdown(*ex)) {
+			p("%s", strings.TrimSuffix(line, "\n"))
 		}
 		p("")
 	}
