@@ -81,6 +81,9 @@ type ManifestLine struct {
 	Enabled     bool     `json:"enabled"`
 	Groups      []string `json:"groups"`
 	NewUsername string   `json:"new_username"`
+	// OldPool names the old pool of a merge the user comes from ("1",
+	// "2"...); absent with one old pool.
+	OldPool string `json:"old_pool,omitempty"`
 }
 
 // SkippedUser is one line of DIR/skipped.jsonl.
@@ -90,6 +93,8 @@ type SkippedUser struct {
 	Reason   SkipReason `json:"reason"`
 	// Detail is a value-free note, such as the column of an unrepresentable value.
 	Detail string `json:"detail,omitempty"`
+	// OldPool is as in ManifestLine.
+	OldPool string `json:"old_pool,omitempty"`
 }
 
 // Exporter streams old users into import CSV files: each user is written (or
@@ -205,13 +210,19 @@ func (e *Exporter) create(name string) (*openWriter, error) {
 // them with a reason. An error is a failure to write: the export is then
 // unusable and must be aborted.
 func (e *Exporter) Add(u migrate.User, groups []string) error {
+	return e.AddFrom("", u, groups)
+}
+
+// AddFrom is Add for a user of the old pool named pool in a merge ("1",
+// "2"...): their manifest or skipped line says so.
+func (e *Exporter) AddFrom(pool string, u migrate.User, groups []string) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.done {
 		return errors.New("export: Add after Commit or Abort")
 	}
 	e.summary.Listed++
-	reason, detail, err := e.add(u, groups)
+	reason, detail, err := e.add(pool, u, groups)
 	if err != nil || reason == "" {
 		return err
 	}
@@ -219,13 +230,13 @@ func (e *Exporter) Add(u migrate.User, groups []string) error {
 	if e.skipped == nil {
 		return nil
 	}
-	if err := e.skipped.enc.Encode(SkippedUser{Username: u.Username, Sub: u.Attributes["sub"], Reason: reason, Detail: detail}); err != nil {
+	if err := e.skipped.enc.Encode(SkippedUser{Username: u.Username, Sub: u.Attributes["sub"], Reason: reason, Detail: detail, OldPool: pool}); err != nil {
 		return fmt.Errorf("export: write %s: %w", SkippedFile, err)
 	}
 	return nil
 }
 
-func (e *Exporter) add(u migrate.User, groups []string) (SkipReason, string, error) {
+func (e *Exporter) add(pool string, u migrate.User, groups []string) (SkipReason, string, error) {
 	if u.Groups == nil {
 		u.Groups = groups // MIGRATE_ONLY's group conditions read them through the Shaper
 	}
@@ -287,7 +298,7 @@ func (e *Exporter) add(u migrate.User, groups []string) (SkipReason, string, err
 
 	if err := e.write(line, size, ManifestLine{
 		Username: u.Username, Sub: u.Attributes["sub"], Enabled: u.Enabled,
-		Groups: groups, NewUsername: row.Username,
+		Groups: groups, NewUsername: row.Username, OldPool: pool,
 	}); err != nil {
 		return "", "", err
 	}

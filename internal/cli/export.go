@@ -64,11 +64,18 @@ Group memberships (ListGroups, ListUsersInGroup) and the enabled flag go to
 DIR/users-NNNN.map.jsonl, one line per CSV row; DIR/export.json is written last,
 and only when the whole listing succeeded: a failed listing leaves no export.
 
+In a merge (OLD_2_USER_POOL_ID, ...) every old pool is exported into the one DIR, in
+order, each with its own groups; each manifest and skipped line names the user's
+old pool ("old_pool"). A name (username, email, phone number or preferred username,
+ASCII case ignored) held by users of two old pools belongs to two people: both are
+skipped (ambiguous_user), as the function declines them, whatever the routes say.
+Finding them lists every old pool once more before the export.
+
 Attribute values are the users' own data: DIR is created readable by its owner only.
 --dry-run lists both pools and prints the counts without writing anything.`,
 		footer: `
 IAM: on the new pool cognito-idp:DescribeUserPool, GetCSVHeader and ListUsers, and
-lambda:GetFunctionConfiguration on the function; on the old pool (as the function
+lambda:GetFunctionConfiguration on the function; on each old pool (as the function
 reaches it) cognito-idp:ListUsers, ListGroups, ListUsersInGroup and, unless
 MFA_POLICY=migrate and the new pool's MFA is OFF or ON, AdminGetUser.
 
@@ -100,8 +107,17 @@ type exportResult struct {
 	Exported     int                     `json:"exported"`
 	Skipped      map[bulk.SkipReason]int `json:"skipped"`
 	Files        []bulk.ExportFile       `json:"files"`
-	Warnings     []string                `json:"warnings,omitempty"`
-	Error        *errorResult            `json:"error,omitempty"`
+	// OldPools, in a merge, count the users listed in each old pool.
+	OldPools []exportPool `json:"old_pools,omitempty"`
+	Warnings []string     `json:"warnings,omitempty"`
+	Error    *errorResult `json:"error,omitempty"`
+}
+
+// exportPool is one old pool of a merged export.
+type exportPool struct {
+	Name       string `json:"name"`
+	UserPoolID string `json:"user_pool_id"`
+	Listed     int    `json:"listed"`
 }
 
 func (r *exportResult) warnings() []string      { return r.Warnings }
@@ -146,11 +162,8 @@ func (a *app) export(ctx context.Context, opts *exportOptions, res *exportResult
 	if err != nil {
 		return err
 	}
-	poolID, oldPoolID := opts.PoolID, m.Settings.OldUserPoolID
-	if n := len(m.Settings.OtherPools); n > 0 {
-		res.Warnings = append(res.Warnings, fmt.Sprintf("the function merges %d more old pools (OLD_2_USER_POOL_ID, ...); this export reads OLD_USER_POOL_ID %s only: "+
-			"export each other pool into its own directory with --old-user-pool-id and its settings, after this one is imported", n, oldPoolID))
-	}
+	poolID := opts.PoolID
+	merge := len(m.Olds) > 1
 	cfg, err := cognito.NewNewPool(m.New).Config(ctx, poolID)
 	if err != nil {
 		return err
@@ -166,7 +179,7 @@ func (a *app) export(ctx context.Context, opts *exportOptions, res *exportResult
 
 	// The listings share ListUsers' quota when both pools are in one
 	// account and region.
-	newLister, oldLister := listers(m, &opts.twoPoolOptions)
+	newLister, oldListers := listerSet(m, &opts.twoPoolOptions)
 	bar := newProgressBar(a.stderr)
 	defer bar.done()
 	idx := newPoolIndex(cfg, rules.LegacySub)
@@ -183,12 +196,22 @@ func (a *app) export(ctx context.Context, opts *exportOptions, res *exportResult
 		return fmt.Errorf("list the new pool: %w", err)
 	}
 
-	groups := map[string][]string{}
-	if err := oldLister.GroupMembers(ctx, m.Old, oldPoolID, func(g, username string) error {
-		groups[username] = append(groups[username], g)
-		return nil
-	}); err != nil {
-		return fmt.Errorf("list the old pool's groups: %w", err)
+	// In a merge, a name that finds users in two old pools belongs to two
+	// people: the function declines it for both, and so does the export
+	// (found by listing every old pool once before exporting).
+	single := shaper(rules, cfg)
+	shape := single
+	if merge {
+		amb, err := ambiguousNames(ctx, m, oldListers, bar)
+		if err != nil {
+			return err
+		}
+		shape = func(u migrate.User) (bulk.Row, bulk.SkipReason) {
+			if amb.holds(u) {
+				return bulk.Row{}, bulk.SkipReason(migrate.AmbiguousUser)
+			}
+			return single(u)
+		}
 	}
 
 	poolMFA := cfg.MFA
@@ -197,41 +220,60 @@ func (a *app) export(ctx context.Context, opts *exportOptions, res *exportResult
 	}
 	exp, err := bulk.NewExporter(opts.Out, bulk.ExportOptions{
 		Header: header, PoolMFA: poolMFA, CaseSensitive: cfg.CaseSensitive,
-		Shape: shaper(rules, cfg), InNewPool: idx.has, DryRun: opts.DryRun,
+		Shape: shape, InNewPool: idx.has, DryRun: opts.DryRun,
 	})
 	if err != nil {
 		return err
 	}
-	// ListUsers has no MFA settings: read them where they decide the row
-	// (an OPTIONAL pool's cognito:mfa_enabled) or the user's fate
-	// (MFA_POLICY=deny declines users with a second factor, as the
-	// function does at forgot password).
-	var mfa *mfaReader
-	if poolMFA == bulk.MFAOptional || rules.MFA != migrate.MFAMigrate {
-		mfa = &mfaReader{pool: cognito.NewOldPool(m.Old, oldPoolID, m.Settings.OldClientID, ""), limiter: bulk.NewLimiter(bulk.SystemClock{}, adminGetUserRate, 1)}
-	}
-	listed := 0
-	err = oldLister.ListUsers(ctx, oldPoolID, cognito.ListUsersOptions{OnPage: func(pg cognito.Page) {
-		bar.show("old pool "+oldPoolID, pg.Total, 0)
-	}}, func(t types.UserType) error {
-		u := oldUser(t)
-		if mfa != nil && u.Status == migrate.StatusConfirmed {
-			if err := mfa.fill(ctx, &u); err != nil {
-				return err
-			}
-		}
-		listed++
-		// MIGRATE_ONLY's group conditions read them, as the function does.
-		u.Groups = groups[u.Username]
-		return exp.Add(u, u.Groups)
-	})
-	bar.done()
-	res.OldPoolUsers = listed
-	if err != nil {
+	fail := func(err error) error {
 		if aerr := exp.Abort(); aerr != nil {
 			err = errors.Join(err, fmt.Errorf("remove the partial export: %w", aerr))
 		}
-		return fmt.Errorf("list the old pool: %w", err)
+		return err
+	}
+	for i, src := range m.Olds {
+		label, from := "the old pool", ""
+		if merge {
+			label, from = "old pool "+src.Name, src.Name
+		}
+		groups := map[string][]string{}
+		if err := oldListers[i].GroupMembers(ctx, src.API, src.UserPoolID, func(g, username string) error {
+			groups[username] = append(groups[username], g)
+			return nil
+		}); err != nil {
+			return fail(fmt.Errorf("list %s's groups: %w", label, poolHint(err, m, src)))
+		}
+		// ListUsers has no MFA settings: read them where they decide the row
+		// (an OPTIONAL pool's cognito:mfa_enabled) or the user's fate
+		// (MFA_POLICY=deny declines users with a second factor, as the
+		// function does at forgot password).
+		var mfa *mfaReader
+		if poolMFA == bulk.MFAOptional || rules.MFA != migrate.MFAMigrate {
+			mfa = &mfaReader{pool: cognito.NewOldPool(src.API, src.UserPoolID, src.ClientID, ""), limiter: bulk.NewLimiter(bulk.SystemClock{}, adminGetUserRate, 1)}
+		}
+		listed := 0
+		err = oldListers[i].ListUsers(ctx, src.UserPoolID, cognito.ListUsersOptions{OnPage: func(pg cognito.Page) {
+			bar.show("old pool "+src.UserPoolID, pg.Total, 0)
+		}}, func(t types.UserType) error {
+			u := oldUser(t)
+			if mfa != nil && u.Status == migrate.StatusConfirmed {
+				if err := mfa.fill(ctx, &u); err != nil {
+					return err
+				}
+			}
+			listed++
+			// MIGRATE_ONLY's group conditions read them, as the function does.
+			u.Groups = groups[u.Username]
+			return exp.AddFrom(from, u, u.Groups)
+		})
+		bar.done()
+		res.OldPoolUsers += listed
+		if merge {
+			res.OldPools = append(res.OldPools, exportPool{Name: src.Name, UserPoolID: src.UserPoolID, Listed: listed})
+		}
+		if err != nil {
+			return fail(fmt.Errorf("list %s: %w", label, poolHint(err, m, src)))
+		}
 	}
 	sum, err := exp.Commit()
 	if err != nil {
@@ -453,4 +495,74 @@ func (b bufferedRequests) Do(r *http.Request) (*http.Response, error) {
 		r.Body = io.NopCloser(bytes.NewReader(body))
 	}
 	return b.next.Do(r)
+}
+
+// ambiguous is the set of names that find users in more than one old pool
+// of a merge: 64-bit keyed hashes, sorted, 8 bytes each.
+type ambiguous struct {
+	seed   maphash.Seed
+	hashes []uint64
+}
+
+// mergeKeys calls key with each name that can find the old user u: the
+// username (unless it is their sub, in a pool that signs in by email or
+// phone) and their email, phone number and preferred username, verified or
+// not. ASCII letters are folded whatever the pools' case rules, and no
+// name kind is told from another: a wider net skips more users from the
+// export (they can still migrate by signing in), never fewer.
+func mergeKeys(u migrate.User, key func(string)) {
+	if u.Username != "" && u.Username != u.Attributes["sub"] {
+		key(migrate.FoldASCII(u.Username))
+	}
+	for _, a := range []string{"email", "phone_number", "preferred_username"} {
+		if v := u.Attributes[a]; v != "" {
+			key(migrate.FoldASCII(v))
+		}
+	}
+}
+
+// holds reports whether one of u's names is held in two old pools.
+func (a *ambiguous) holds(u migrate.User) bool {
+	found := false
+	mergeKeys(u, func(k string) {
+		h := maphash.String(a.seed, k) &^ 7
+		if _, ok := slices.BinarySearch(a.hashes, h); ok {
+			found = true
+		}
+	})
+	return found
+}
+
+// ambiguousNames lists every old pool of the merge and returns the names
+// that find users in more than one. Each key is stored with its pool's
+// index in the hash's low 3 bits (MaxOldPools is 5).
+func ambiguousNames(ctx context.Context, m *migration, listers []*cognito.Lister, bar *progressBar) (*ambiguous, error) {
+	a := &ambiguous{seed: maphash.MakeSeed()}
+	var keys []uint64
+	for i, src := range m.Olds {
+		err := listers[i].ListUsers(ctx, src.UserPoolID, cognito.ListUsersOptions{OnPage: func(pg cognito.Page) {
+			bar.show("old pool "+src.UserPoolID+" (names)", pg.Total, 0)
+		}}, func(t types.UserType) error {
+			mergeKeys(oldUser(t), func(k string) {
+				keys = append(keys, maphash.String(a.seed, k)&^7|uint64(i))
+			})
+			return nil
+		})
+		bar.done()
+		if err != nil {
+			return nil, fmt.Errorf("list old pool %s: %w", src.Name, poolHint(err, m, src))
+		}
+	}
+	slices.Sort(keys)
+	for i := 0; i < len(keys); {
+		j, pools := i, uint8(0)
+		for ; j < len(keys) && keys[j]&^7 == keys[i]&^7; j++ {
+			pools |= 1 << (keys[j] & 7)
+		}
+		if pools&(pools-1) != 0 { // two pools or more
+			a.hashes = append(a.hashes, keys[i]&^7)
+		}
+		i = j
+	}
+	return a, nil
 }

@@ -3,12 +3,17 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/cognito-migrate/cognito-migrate/internal/bulk"
 	"github.com/cognito-migrate/cognito-migrate/internal/cognitotest"
 	"github.com/cognito-migrate/cognito-migrate/internal/migrate"
 )
@@ -337,5 +342,103 @@ func TestExplainJudgesAGroupScopeWithTheUsersGroups(t *testing.T) {
 		if r.code != ExitOK || len(out.Cases) == 0 || out.Cases[0].Reason != want {
 			t.Errorf("explain %s: exit %d, cases %+v; want sign-in %s", name, r.code, out.Cases, want)
 		}
+	}
+}
+
+const bulkOldPool2 = "us-east-1_OldPool2"
+
+// mergeBulkEnv is newBulkEnv with a second old pool: zoe is hers alone,
+// ALICE is another alice (the new pool ignores case), and yan's verified
+// email is judy's.
+func mergeBulkEnv(t *testing.T) *bulkEnv {
+	t.Helper()
+	vars := maps.Clone(bulkSettings)
+	vars["OLD_2_USER_POOL_ID"], vars["OLD_2_CLIENT_ID"] = bulkOldPool2, "oldclient2"
+	e := newBulkEnv(t, vars)
+	e.cognito.AddPool(cognitotest.Pool{ID: bulkOldPool2})
+	for _, u := range []cognitotest.User{
+		{Username: "zoe", Enabled: true, Status: "CONFIRMED", Attributes: map[string]string{"sub": "old-sub-zoe", "email": "zoe@globex.com", "email_verified": "true"}},
+		{Username: "ALICE", Enabled: true, Status: "CONFIRMED", Attributes: map[string]string{"sub": "old-sub-alice2", "email": "alice@globex.com", "email_verified": "true"}},
+		{Username: "yan", Enabled: true, Status: "CONFIRMED", Attributes: map[string]string{"sub": "old-sub-yan", "email": "judy@example.com", "email_verified": "true"}},
+	} {
+		e.cognito.AddUser(bulkOldPool2, u)
+	}
+	e.cognito.AddGroup(bulkOldPool2, "globex")
+	e.cognito.AddToGroup(bulkOldPool2, "globex", "zoe")
+	return e
+}
+
+// manifests reads every manifest line of an export, by old username.
+func manifests(t *testing.T, dir string, res exportResult) map[string]bulk.ManifestLine {
+	t.Helper()
+	out := map[string]bulk.ManifestLine{}
+	for _, f := range res.Files {
+		b, err := os.ReadFile(filepath.Join(dir, f.Manifest))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+			m := readJSON[bulk.ManifestLine](t, line)
+			out[m.Username] = m
+		}
+	}
+	return out
+}
+
+func TestExportOverTwoOldPools(t *testing.T) {
+	// What the first pool alone exports.
+	single := newBulkEnv(t, bulkSettings)
+	dir1 := filepath.Join(t.TempDir(), "export")
+	r := single.run(t, exportArgs(dir1)...)
+	if r.code != ExitOK {
+		t.Fatalf("export of one pool: exit %d", r.code)
+	}
+	alone := manifests(t, dir1, readJSON[exportResult](t, r.stdout))
+
+	e := mergeBulkEnv(t)
+	dir := filepath.Join(t.TempDir(), "export")
+	r = e.run(t, exportArgs(dir)...)
+	if r.code != ExitOK {
+		t.Fatalf("export: exit %d", r.code)
+	}
+	res := readJSON[exportResult](t, r.stdout)
+	got := manifests(t, dir, res)
+	var want []string
+	for name := range alone {
+		if name != "alice" && name != "judy" { // each shares a name with someone of the second pool
+			want = append(want, name)
+		}
+	}
+	want = append(want, "zoe")
+	if diff := cmp.Diff(want, slices.Collect(maps.Keys(got)), cmpopts.SortSlices(func(a, b string) bool { return a < b })); diff != "" {
+		t.Errorf("exported (-want +got):\n%s", diff)
+	}
+	if z := got["zoe"]; z.OldPool != "2" || !slices.Equal(z.Groups, []string{"globex"}) {
+		t.Errorf("zoe's manifest line = %+v, want old pool 2 and her group", z)
+	}
+	for name, m := range got {
+		if name != "zoe" && m.OldPool != "1" {
+			t.Errorf("%s's manifest line says old pool %q, want 1", name, m.OldPool)
+		}
+	}
+	if n := res.Skipped[bulk.SkipReason(migrate.AmbiguousUser)]; n != 4 {
+		t.Errorf("skipped %v: want 4 ambiguous_user (alice, ALICE, judy, yan)", res.Skipped)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, bulk.SkippedFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ambiguous []string
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		if s := readJSON[bulk.SkippedUser](t, line); s.Reason == bulk.SkipReason(migrate.AmbiguousUser) {
+			ambiguous = append(ambiguous, s.OldPool+":"+s.Username)
+		}
+	}
+	if w := []string{"1:alice", "1:judy", "2:ALICE", "2:yan"}; !slices.Equal(slices.Sorted(slices.Values(ambiguous)), w) {
+		t.Errorf("ambiguous users skipped = %v, want %v", ambiguous, w)
+	}
+	wantPools := []exportPool{{Name: "1", UserPoolID: bulkOldPool, Listed: 10}, {Name: "2", UserPoolID: bulkOldPool2, Listed: 3}}
+	if diff := cmp.Diff(wantPools, res.OldPools); diff != "" || res.OldPoolUsers != 13 {
+		t.Errorf("old pools (-want +got):\n%s\nold users %d, want 13", diff, res.OldPoolUsers)
 	}
 }
