@@ -6,11 +6,14 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
 	"github.com/cognito-migrate/cognito-migrate/internal/cognito"
@@ -29,6 +32,9 @@ type SubMapping struct {
 	NewSub   string `json:"new_sub"`
 	Username string `json:"username"`
 	Moved    string `json:"moved"`
+	// OldPool, in a merge, is the old pool that holds OldSub ("1", "2"...);
+	// "" when none does any more.
+	OldPool string `json:"old_pool,omitempty"`
 }
 
 type mapOptions struct {
@@ -59,10 +65,15 @@ job is reported as "import".
 
 Without LEGACY_SUB_ATTRIBUTE (the function's setting, or --legacy-sub-attribute) the
 new pool does not record the old sub, and the command explains how to fix that.
-The file is written to a temporary name and renamed when complete.`,
+The file is written to a temporary name and renamed when complete.
+
+In a merge (OLD_2_USER_POOL_ID, ...) every old pool is listed first (ListUsers; 8
+bytes per old user are kept), and each line says which old pool holds its old sub
+("old_pool": "1", "2", ...; absent when none does any more, counted apart).`,
 		footer: `
 IAM: on the new pool cognito-idp:DescribeUserPool, ListUsers and ListUserImportJobs;
-lambda:GetFunctionConfiguration on the function.
+lambda:GetFunctionConfiguration on the function; in a merge, cognito-idp:ListUsers
+on each old pool.
 
 Exit status: 0 done, 1 failed (no LEGACY_SUB_ATTRIBUTE, or a call failed; FILE is
 then left as it was), 2 usage error.`,
@@ -90,8 +101,11 @@ type mapResult struct {
 	Written          int            `json:"written"`
 	ByMove           map[string]int `json:"by_move"`
 	WithoutLegacySub int            `json:"without_legacy_sub"`
-	Warnings         []string       `json:"warnings,omitempty"`
-	Error            *errorResult   `json:"error,omitempty"`
+	// OldPoolUnknown counts, in a merge, the lines whose old sub no old
+	// pool holds any more (deleted since it moved).
+	OldPoolUnknown int          `json:"old_pool_unknown,omitempty"`
+	Warnings       []string     `json:"warnings,omitempty"`
+	Error          *errorResult `json:"error,omitempty"`
 }
 
 func (r *mapResult) warnings() []string      { return r.Warnings }
@@ -139,6 +153,15 @@ func (a *app) mapSubs(ctx context.Context, opts *mapOptions, res *mapResult) err
 		windows = append(windows, window{j.Started.Add(-time.Second), to.Add(time.Second)})
 	}
 
+	// In a merge, each old sub is looked up among every old pool's subs:
+	// 8 bytes per old user.
+	var subs *subPools
+	if len(m.Olds) > 1 {
+		if subs, err = listSubs(ctx, m, &opts.twoPoolOptions); err != nil {
+			return err
+		}
+	}
+
 	dir := filepath.Dir(opts.Out)
 	tmp, err := os.CreateTemp(dir, filepath.Base(opts.Out)+".*.partial")
 	if err != nil {
@@ -164,9 +187,15 @@ func (a *app) mapSubs(ctx context.Context, opts *mapOptions, res *mapResult) err
 				break
 			}
 		}
+		line := SubMapping{OldSub: old, NewSub: u.Attributes["sub"], Username: u.Username, Moved: moved}
+		if subs != nil {
+			if line.OldPool = subs.pool(old); line.OldPool == "" {
+				res.OldPoolUnknown++
+			}
+		}
 		res.Written++
 		res.ByMove[moved]++
-		return enc.Encode(SubMapping{OldSub: old, NewSub: u.Attributes["sub"], Username: u.Username, Moved: moved})
+		return enc.Encode(line)
 	})
 	if err != nil {
 		res.Written, res.ByMove = 0, map[string]int{}
@@ -185,4 +214,46 @@ func (a *app) mapSubs(ctx context.Context, opts *mapOptions, res *mapResult) err
 		return fmt.Errorf("map: %w", err)
 	}
 	return nil
+}
+
+// subPools says which old pool of a merge holds a sub: 64-bit keyed hashes
+// of every old user's sub with their pool's index in the low 3 bits
+// (MaxOldPools is 5), sorted.
+type subPools struct {
+	seed  maphash.Seed
+	keys  []uint64
+	names []string
+}
+
+// listSubs lists every old pool of the merge m.
+func listSubs(ctx context.Context, m *migration, o *twoPoolOptions) (*subPools, error) {
+	p := &subPools{seed: maphash.MakeSeed()}
+	_, listers := listerSet(m, o)
+	for i, src := range m.Olds {
+		p.names = append(p.names, src.Name)
+		err := listers[i].ListUsers(ctx, src.UserPoolID, cognito.ListUsersOptions{}, func(t types.UserType) error {
+			for _, a := range t.Attributes {
+				if aws.ToString(a.Name) == "sub" && aws.ToString(a.Value) != "" {
+					p.keys = append(p.keys, maphash.String(p.seed, aws.ToString(a.Value))&^7|uint64(i))
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("list old pool %s: %w", src.Name, poolHint(err, m, src))
+		}
+	}
+	slices.Sort(p.keys)
+	return p, nil
+}
+
+// pool names the one old pool holding sub, "" for none (or, against all
+// odds, two).
+func (p *subPools) pool(sub string) string {
+	h := maphash.String(p.seed, sub) &^ 7
+	i, _ := slices.BinarySearch(p.keys, h)
+	if i < len(p.keys) && p.keys[i]&^7 == h && (i+1 == len(p.keys) || p.keys[i+1]&^7 != h) {
+		return p.names[p.keys[i]&7]
+	}
+	return ""
 }

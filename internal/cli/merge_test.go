@@ -442,3 +442,33 @@ func TestExportOverTwoOldPools(t *testing.T) {
 		t.Errorf("old pools (-want +got):\n%s\nold users %d, want 13", diff, res.OldPoolUsers)
 	}
 }
+
+func TestMapOverTwoOldPools(t *testing.T) {
+	e := mergeBulkEnv(t)
+	// Moved by the function: zoe from the second pool, dave (newBulkEnv)
+	// from the first; kim's old account is gone from both.
+	e.cognito.AddUser(bulkNewPool, cognitotest.User{Username: "zoe", Enabled: true, Attributes: map[string]string{
+		"email": "zoe@globex.com", "custom:legacy_sub": "old-sub-zoe"}})
+	e.cognito.AddUser(bulkNewPool, cognitotest.User{Username: "kim", Enabled: true, Attributes: map[string]string{
+		"email": "kim@globex.com", "custom:legacy_sub": "old-sub-kim"}})
+	out := filepath.Join(t.TempDir(), "subs.jsonl")
+	r := e.run(t, "map", "--user-pool-id", bulkNewPool, "--function-arn", functionARN, "--out", out, "--output", "json")
+	if r.code != ExitOK {
+		t.Fatalf("map: exit %d", r.code)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		m := readJSON[SubMapping](t, line)
+		got[m.Username] = m.OldPool
+	}
+	if want := map[string]string{"dave": "1", "zoe": "2", "kim": ""}; !cmp.Equal(want, got) {
+		t.Errorf("old pools by user = %v, want %v", got, want)
+	}
+	if res := readJSON[mapResult](t, r.stdout); res.OldPoolUnknown != 1 || res.Written != 3 {
+		t.Errorf("map: %+v; want 3 written, 1 without an old pool", res)
+	}
+}
