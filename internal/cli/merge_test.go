@@ -212,22 +212,22 @@ func TestStatusOverTwoOldPoolsWithAScopeIsExact(t *testing.T) {
 	}
 }
 
-func TestStatusWithAGroupScopeSaysItCannotJudgeIt(t *testing.T) {
+func TestStatusJudgesAGroupScopeWithEachPoolsGroups(t *testing.T) {
 	s := correctMerge()
 	s.fnEnv["MIGRATE_ONLY"] = "group:staff"
 	e := s.world(t)
+	// ann (pool 1) and cleo (pool 2) are staff; bob is not; ann migrated.
+	e.cognito.PutGroup(twoOldID, cognitotest.GroupSpec{Name: "staff", Members: []string{"ann"}})
+	e.cognito.PutGroup(twoOldID, cognitotest.GroupSpec{Name: "other", Members: []string{"bob"}})
+	e.cognito.PutGroup(mergeOldID, cognitotest.GroupSpec{Name: "staff", Members: []string{"cleo"}})
 	r := e.run(t, "status", "--user-pool-id", twoNewID, "--output", "json")
-	var got struct {
-		Notes      []string `json:"notes"`
-		OutOfScope *int     `json:"outOfScope"`
-		Pools      []any    `json:"oldPools"`
+	var got migrate.Report
+	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil || r.code != ExitOK {
+		t.Fatalf("status: exit %d, %v", r.code, err)
 	}
-	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
-		t.Fatal(err)
-	}
-	if r.code != ExitOK || len(got.Notes) != 1 || !strings.HasPrefix(got.Notes[0], "MIGRATE_ONLY has a group: condition") ||
-		got.OutOfScope != nil || len(got.Pools) != 2 {
-		t.Errorf("exit %d, %+v; want a note, no scope figures, two pools", r.code, got)
+	if got.InScope == nil || *got.InScope != 2 || *got.OutOfScope != 1 || got.Migrated != 1 || got.Remaining != 1 ||
+		len(got.Pools) != 2 || *got.Pools[0].OutOfScope != 1 || got.Pools[1].Remaining != 1 {
+		t.Errorf("status = %s; want ann and cleo in scope (ann migrated, cleo remaining), bob out", r.stdout)
 	}
 }
 

@@ -170,15 +170,6 @@ type oldSource struct {
 	Reach awsconfig.OldPool
 }
 
-// label names the pool in output: "old pool eu-west-1_X" alone, "old pool
-// 2 (eu-west-1_X)" in a merge.
-func (m *migration) label(s oldSource) string {
-	if len(m.Olds) < 2 {
-		return "old pool " + s.UserPoolID
-	}
-	return fmt.Sprintf("old pool %s (%s)", s.Name, s.UserPoolID)
-}
-
 // resolveMigration reads the new pool, finds the function and its
 // settings, applies the overrides, and builds the old pool's client. It
 // makes no call to the old pool.

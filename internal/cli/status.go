@@ -45,15 +45,16 @@ user holds its match key. The old figures are the sums; oldPools gives each pool
 
 With MIGRATE_ONLY set, old users outside it are counted apart (outOfScope) and never
 as remaining; one a new user matches still counts as migrated. A group: condition
-cannot be judged from a listing: the figures then ignore the scope, and say so.
+reads each old pool's group memberships first (ListGroups, ListUsersInGroup).
 
 --output json prints {"old":{"total","byStatus","disabled"},"new":{"total"},
 "migrated","remaining","remainingByStatus","perDay":[{"date","migrated"}]}, with
 "oldPools":[{"name","userPoolId","total","byStatus","disabled","migrated",
 "remaining","outOfScope"}] in a merge, "scope","inScope","outOfScope",
-"outOfScopeByStatus" under MIGRATE_ONLY, and "notes" when something is left out.`,
+"outOfScopeByStatus" under MIGRATE_ONLY.`,
 		footer: `
-IAM: cognito-idp:DescribeUserPool and ListUsers on every pool,
+IAM: cognito-idp:DescribeUserPool and ListUsers on every pool (and ListGroups and
+ListUsersInGroup on the old pools with a group: condition in MIGRATE_ONLY),
 lambda:GetFunctionConfiguration on the function. ListUsers shares its quota with
 every other caller in the account and region: run status when nothing else lists.
 
@@ -77,9 +78,7 @@ Exit status: 0 done, 1 failed, 2 usage error.`,
 type statusResult struct {
 	*migrate.Report
 	// Scope is MIGRATE_ONLY, when set.
-	Scope string `json:"scope,omitempty"`
-	// Notes say what the figures could not take into account.
-	Notes []string     `json:"notes,omitempty"`
+	Scope string       `json:"scope,omitempty"`
 	Error *errorResult `json:"error,omitempty"`
 	// Old and new pool ids, for the text output.
 	oldID, newID string
@@ -115,14 +114,7 @@ func runStatus(ctx context.Context, a *app, cmd string, opts *twoPoolOptions, no
 	scoped := len(rules.Scope.All) > 0
 	if scoped {
 		res.Scope = rules.Scope.String()
-		if rules.Scope.NeedsGroups() {
-			// ListUsers does not show groups, and a call per user to read
-			// them is more than a progress report should cost.
-			scoped = false
-			res.Notes = append(res.Notes, "MIGRATE_ONLY has a group: condition, which a user listing cannot judge: every old user counts, in scope or not")
-		} else {
-			p.CountScope()
-		}
+		p.CountScope()
 	}
 	// The estimates only size memory: without them (no DescribeUserPool on
 	// an old pool) the table grows as it fills.
@@ -145,12 +137,21 @@ func runStatus(ctx context.Context, a *app, cmd string, opts *twoPoolOptions, no
 		if err := p.BeginPool(src.Name, src.UserPoolID); err != nil {
 			return nil, err
 		}
+		// A listing does not show groups: a group: condition reads the
+		// memberships of the scope's groups (ListGroups, ListUsersInGroup).
+		var groups map[string][]string
+		if scoped && rules.Scope.NeedsGroups() {
+			if groups, err = scopeGroups(ctx, oldLists[i], src, rules.Scope); err != nil {
+				return nil, poolHint(err, m, src)
+			}
+		}
 		err = oldLists[i].ListUsers(ctx, src.UserPoolID, cognito.ListUsersOptions{OnPage: func(pg cognito.Page) {
 			bar.show("old pool "+src.UserPoolID, pg.Total, estimates[i])
 		}}, func(u types.UserType) error {
 			lu := cognito.ListedUser(u)
 			if scoped {
-				lu.OutOfScope = !rules.InScope(migrate.User{Username: lu.Username, Enabled: lu.Enabled, Status: lu.Status, Attributes: lu.Attributes})
+				lu.OutOfScope = !rules.InScope(migrate.User{Username: lu.Username, Enabled: lu.Enabled, Status: lu.Status,
+					Attributes: lu.Attributes, Groups: groups[lu.Username]})
 			}
 			return p.AddOld(lu)
 		})
@@ -203,9 +204,6 @@ func (r *statusResult) printText(w io.Writer) {
 	}
 	if r.OutOfScope != nil {
 		fmt.Fprintf(w, "MIGRATE_ONLY %s: %d users in scope, %d out of scope (never counted as remaining)\n", r.Scope, *r.InScope, *r.OutOfScope)
-	}
-	for _, n := range r.Notes {
-		fmt.Fprintf(w, "Note: %s\n", n)
 	}
 	fmt.Fprintf(w, "New pool %s: %d users\n", r.newID, r.New.Total)
 	fmt.Fprintf(w, "Migrated: %d (%s of %s)   Remaining: %d\n", r.Migrated, pct(r.Migrated, r.Old.Total), of, r.Remaining)
@@ -261,4 +259,25 @@ func (b *progressBar) done() {
 		fmt.Fprintln(b.w)
 		b.line = false
 	}
+}
+
+// scopeGroups returns the old pool's members of the groups MIGRATE_ONLY
+// names, by username.
+func scopeGroups(ctx context.Context, l *cognito.Lister, src oldSource, scope migrate.Scope) (map[string][]string, error) {
+	named := map[string]bool{}
+	for _, c := range scope.All {
+		if c.Kind == migrate.ScopeGroup {
+			for _, g := range c.Values {
+				named[g] = true
+			}
+		}
+	}
+	out := map[string][]string{}
+	err := l.GroupMembers(ctx, src.API, src.UserPoolID, func(group, username string) error {
+		if named[group] {
+			out[username] = append(out[username], group)
+		}
+		return nil
+	})
+	return out, err
 }
