@@ -3,7 +3,6 @@ package bulk
 import (
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/cognito-migrate/cognito-migrate/internal/migrate"
 )
@@ -94,9 +93,10 @@ func statusSkip(status string, allowed []string) SkipReason {
 // needs a verified email or phone number, and Cognito fails a row without
 // one ("The User Record does not set any of the auto verified attributes to
 // true").
+// It is the trigger's rule for a pool without an account recovery setting
+// (the export checks the new pool's own setting before this).
 func hasVerifiedContact(attrs map[string]string) bool {
-	return (attrs["email"] != "" && strings.EqualFold(attrs["email_verified"], "true")) ||
-		(attrs["phone_number"] != "" && strings.EqualFold(attrs["phone_number_verified"], "true"))
+	return migrate.PoolConfig{}.Reachable(attrs)
 }
 
 // MFA configurations of a pool (MfaConfiguration).
