@@ -359,3 +359,49 @@ func TestForgedCarrierIsRefused(t *testing.T) {
 		})
 	}
 }
+
+// With both group features on (LEGACY_GROUPS_ATTRIBUTE and a group condition
+// in MIGRATE_ONLY), a migration lists the user's old groups once, every
+// page of it, in both flows and both OLD_POOL_LOOKUP modes; a wrong password
+// under after-sign-in lists nothing.
+func TestOneGroupListingPerMigration(t *testing.T) {
+	for _, lookup := range []string{"parallel", "after-sign-in"} {
+		for _, source := range []string{"UserMigration_Authentication", "UserMigration_ForgotPassword"} {
+			t.Run(lookup+" "+source, func(t *testing.T) {
+				awsEnv(t)
+				f := companionPools(t)
+				tr := startTrigger(t, map[string]string{"OLD_USER_POOL_ID": oldPoolID, "OLD_CLIENT_ID": oldClientID,
+					"OLD_USER_POOL_ENDPOINT": f.URL, "LEGACY_GROUPS_ATTRIBUTE": "custom:legacy_groups",
+					"MIGRATE_ONLY": "group:admins", "OLD_POOL_LOOKUP": lookup})
+				pw := password
+				if source == "UserMigration_ForgotPassword" {
+					pw = ""
+				}
+				_, out := tr.invoke(t, event(source, "alice", pw))
+				_, attrs := responseOf(t, out)
+				if carried, _ := attrs["custom:legacy_groups"].(string); !strings.Contains(carried, `"team-69"`) {
+					t.Fatalf("custom:legacy_groups = %q, want every old group; decision %v", carried, lastDecision(t, tr.stdout.String()))
+				}
+				listings, pages := 0, 0
+				for _, c := range operationsOf(f, "AdminListGroupsForUser") {
+					pages++
+					if _, ok := c.Input["NextToken"]; !ok {
+						listings++
+					}
+				}
+				if listings != 1 || pages != 2 {
+					t.Errorf("AdminListGroupsForUser: %d listings in %d calls, want 1 listing of 2 pages (72 groups)", listings, pages)
+				}
+				if lookup == "after-sign-in" && source == "UserMigration_Authentication" {
+					before := len(operationsOf(f, "AdminListGroupsForUser"))
+					if got, reason := migratedBy(t, tr, source, "alice", "wrong-password"); got || reason != "bad_credentials" {
+						t.Errorf("wrong password: migrated = %v, reason %v", got, reason)
+					}
+					if n := len(operationsOf(f, "AdminListGroupsForUser")) - before; n != 0 {
+						t.Errorf("a wrong password listed groups %d times under after-sign-in", n)
+					}
+				}
+			})
+		}
+	}
+}

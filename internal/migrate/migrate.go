@@ -61,8 +61,9 @@ type User struct {
 	// MFA lists the second factors the user has set up ("SMS_MFA",
 	// "SOFTWARE_TOKEN_MFA", "EMAIL_OTP").
 	MFA []string
-	// Groups are the user's old-pool groups, read only when something
-	// needs them (a group condition in MIGRATE_ONLY); nil otherwise.
+	// Groups are the user's old-pool group names, read with the user only
+	// when something needs them (a group condition in MIGRATE_ONLY, or
+	// LEGACY_GROUPS_ATTRIBUTE); nil otherwise.
 	Groups []string
 }
 
@@ -147,6 +148,9 @@ type Decision struct {
 	// value gave way to a renamed one; Missing names the new pool's required
 	// attributes the user lacks. All are names only, for the log.
 	Dropped, Invalid, Overwritten, Missing []string
+	// Groups are the migrated user's old-pool group names when the lookup
+	// read them (User.Groups); nil when it did not.
+	Groups []string
 	// NameKnown is true when the old pool knows the typed name as one of
 	// the user's identifiers (see KnownAs). Only then may the log show it:
 	// people type their password into the username box.
@@ -350,7 +354,7 @@ func (m *Migrator) Authenticate(ctx context.Context, req Request) (dec Decision,
 		Migrate: true, Reason: Migrated, Username: u.Username,
 		ResponseUsername: s.Username, Attributes: s.Attributes, FinalStatus: final,
 		Dropped: s.Dropped, Invalid: s.Invalid, Overwritten: s.Overwritten, Missing: s.Missing,
-		Detail: signIn.Challenge,
+		Detail: signIn.Challenge, Groups: u.Groups,
 	}
 	if final == FinalConfirmed && m.rules.EnforcePasswordPolicy {
 		if unmet := cfg.Password.Unmet(req.Password); len(unmet) > 0 {
@@ -430,7 +434,7 @@ func (m *Migrator) ForgotPassword(ctx context.Context, req Request) (dec Decisio
 		Migrate: true, Reason: Migrated, Username: u.Username,
 		ResponseUsername: s.Username, Attributes: s.Attributes,
 		Dropped: s.Dropped, Invalid: s.Invalid, Overwritten: s.Overwritten, Missing: s.Missing,
-		EnableSMSMFA: m.smsMFA(u, cfg, s.Attributes),
+		EnableSMSMFA: m.smsMFA(u, cfg, s.Attributes), Groups: u.Groups,
 	}, nil
 }
 
