@@ -12,6 +12,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Status values of a user in a Cognito user pool (UserStatusType).
@@ -171,6 +173,45 @@ func decline(r Reason, detail string) Decision {
 	return Decision{Reason: r, Detail: detail}
 }
 
+// DetailNotAUsername is the Detail of a user_not_found decline for a typed
+// name no Cognito user can have: the old pool is not asked.
+const DetailNotAUsername = "not a Cognito username"
+
+// maxUsernameLength is the longest Username AdminGetUser accepts.
+const maxUsernameLength = 128
+
+// AcceptableUsername reports whether name is a Username AdminGetUser can
+// accept: 1 to 128 characters, each a letter, mark, symbol, number or
+// punctuation ([\p{L}\p{M}\p{S}\p{N}\p{P}]+). The old pool answers any
+// other name with InvalidParameterException, which is the user's typing,
+// not a configuration error.
+// https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_AdminGetUser.html
+func AcceptableUsername(name string) bool {
+	if name == "" || !utf8.ValidString(name) || utf8.RuneCountInString(name) > maxUsernameLength {
+		return false
+	}
+	for _, r := range name {
+		if !unicode.In(r, unicode.L, unicode.M, unicode.S, unicode.N, unicode.P) {
+			return false
+		}
+	}
+	return true
+}
+
+// unanswerable declines, before any old-pool call, a request the old pool
+// cannot be asked about: an empty name (or password, when the flow has
+// one) is EmptyInput; a name no Cognito user can have is UserNotFound, as
+// an unknown user is.
+func unanswerable(req Request, withPassword bool) (Decision, bool) {
+	switch {
+	case req.Username == "" || (withPassword && req.Password == ""):
+		return decline(EmptyInput, ""), true
+	case !AcceptableUsername(req.Username):
+		return decline(UserNotFound, DetailNotAUsername), true
+	}
+	return Decision{}, false
+}
+
 // Migrator makes the decisions for one old pool.
 type Migrator struct {
 	pool    OldPool
@@ -278,8 +319,8 @@ func await[T any](ctx context.Context, c <-chan result[T]) (T, error) {
 // proven password instead. The lookup's answer is used only when the
 // sign-in proved the password.
 func (m *Migrator) Authenticate(ctx context.Context, req Request) (dec Decision, _ error) {
-	if req.Username == "" || req.Password == "" {
-		return decline(EmptyInput, ""), nil
+	if d, ok := unanswerable(req, true); ok {
+		return d, nil
 	}
 	var known bool
 	defer func() { dec.NameKnown = known }()
@@ -394,8 +435,8 @@ func mfaChallenge(c string) bool {
 // never as CONFIRMED: Cognito sends the reset code and the user sets a new
 // password.
 func (m *Migrator) ForgotPassword(ctx context.Context, req Request) (dec Decision, _ error) {
-	if req.Username == "" {
-		return decline(EmptyInput, ""), nil
+	if d, ok := unanswerable(req, false); ok {
+		return d, nil
 	}
 	var known bool
 	defer func() { dec.NameKnown = known }()

@@ -140,9 +140,15 @@ func (g *SignUpGuard) Check(ctx context.Context, s SignUp) (GuardDecision, error
 }
 
 // find runs one lookup. A user the old pool returns is kept only if the
-// identifier really matches (under the same ASCII folding).
+// identifier really matches (under the same ASCII folding). A username no
+// Cognito user can have is not looked up.
 func (g *SignUpGuard) find(ctx context.Context, l lookup) ([]User, error) {
 	if l.attr == "" {
+		if !AcceptableUsername(l.value) {
+			// No old user can have this name; asking would only earn an
+			// InvalidParameterException.
+			return nil, nil
+		}
 		u, err := g.old.GetUser(ctx, l.value)
 		if errors.Is(err, ErrUserNotFound) {
 			return nil, nil
