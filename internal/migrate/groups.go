@@ -153,11 +153,11 @@ func (g *GroupCarrier) carry(ctx context.Context, req Request, decide func(conte
 	}
 	spec, ok := cfg.Attributes[g.attribute]
 	if !ok {
-		return Decision{}, &ConfigError{Setting: "LEGACY_GROUPS_ATTRIBUTE",
+		return Decision{}, &ConfigError{Setting: SettingGroupsAttribute,
 			Problem: fmt.Sprintf("%q is not in the new pool's schema: add it as a mutable custom string attribute of at most %d characters that no app client can write", g.attribute, DefaultMaxLength)}
 	}
 	if !spec.Mutable {
-		return Decision{}, &ConfigError{Setting: "LEGACY_GROUPS_ATTRIBUTE",
+		return Decision{}, &ConfigError{Setting: SettingGroupsAttribute,
 			Problem: fmt.Sprintf("%q is immutable in the new pool's schema, so it cannot be removed once the groups are applied: use a mutable custom attribute", g.attribute)}
 	}
 	limit := DefaultMaxLength
@@ -166,7 +166,7 @@ func (g *GroupCarrier) carry(ctx context.Context, req Request, decide func(conte
 	}
 	value, err := EncodeGroups(groups, d.Username, limit)
 	if err != nil {
-		return Decision{}, &ConfigError{Setting: "LEGACY_GROUPS_ATTRIBUTE",
+		return Decision{}, &ConfigError{Setting: SettingGroupsAttribute,
 			Problem: fmt.Sprintf("%s: raise %q's maximum length to %d", err, g.attribute, DefaultMaxLength)}
 	}
 	attrs := make(map[string]string, len(d.Attributes)+1)

@@ -159,3 +159,11 @@ const (
 	// attribute-less user.
 	DeclineError DeclineMode = "error"
 )
+
+// Names of the settings the decisions and the trigger name in their errors
+// and logs (the settings package defines its names from these).
+const (
+	SettingLegacySub       = "LEGACY_SUB_ATTRIBUTE"
+	SettingGroupsAttribute = "LEGACY_GROUPS_ATTRIBUTE"
+	SettingSignUpGuard     = "SIGNUP_GUARD"
+)
