@@ -291,7 +291,7 @@ func async[T any](f func() (T, error)) <-chan result[T] {
 	go func() {
 		defer func() {
 			if p := recover(); p != nil {
-				c <- result[T]{err: &Fault{Kind: FaultPanic, Err: fmt.Errorf("recovered panic of type %T", p)}}
+				c <- result[T]{err: Recovered(p)}
 			}
 		}()
 		v, err := f()
