@@ -405,3 +405,31 @@ func TestOneGroupListingPerMigration(t *testing.T) {
 		}
 	}
 }
+
+// The sign-up guard reads old users without their groups, even when the
+// migrations read them (LEGACY_GROUPS_ATTRIBUTE): a sign-up lists no group,
+// and a username no Cognito user can have is not looked up at all.
+func TestSignUpGuardListsNoGroups(t *testing.T) {
+	awsEnv(t)
+	f := companionPools(t)
+	env := map[string]string{"OLD_USER_POOL_ID": oldPoolID, "OLD_CLIENT_ID": oldClientID, "OLD_USER_POOL_ENDPOINT": f.URL,
+		"SIGNUP_GUARD": "true", "LEGACY_GROUPS_ATTRIBUTE": "custom:legacy_groups"}
+	h, _, err := newHandler(context.Background(), func(k string) string { return env[k] }, &syncBuffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := len(f.Calls())
+	if _, err := h.Invoke(context.Background(), []byte(signUpEvent("PreSignUp_SignUp", "alice", map[string]string{"email": "new@example.com"}))); err == nil {
+		t.Fatal("alice's username: let through, want refused")
+	}
+	if ops := oldCalls(f, before); !slices.Contains(ops, "AdminGetUser") || slices.Contains(ops, "AdminListGroupsForUser") {
+		t.Errorf("old-pool calls for a sign-up = %v, want AdminGetUser and no group listing", ops)
+	}
+	before = len(f.Calls())
+	if _, err := h.Invoke(context.Background(), []byte(signUpEvent("PreSignUp_SignUp", "two words", map[string]string{"email": "new@example.com"}))); err != nil {
+		t.Fatalf("a new person: %v", err)
+	}
+	if ops := oldCalls(f, before); slices.Contains(ops, "AdminGetUser") {
+		t.Errorf("old-pool calls for an unacceptable username = %v, want no AdminGetUser", ops)
+	}
+}

@@ -63,9 +63,10 @@ func (d *OldDirectory) GetGroup(ctx context.Context, name string) (migrate.Group
 	return group(*out.Group), nil
 }
 
-// GetUser reads a user, as OldPool does.
+// GetUser reads a user, as OldPool does, but never their groups: the
+// sign-up guard does not need them.
 func (d *OldDirectory) GetUser(ctx context.Context, username string) (migrate.User, error) {
-	return d.pool.GetUser(ctx, username)
+	return d.pool.getUser(ctx, username, false)
 }
 
 // FindUsers lists the users whose attr equals value. The filter has single
