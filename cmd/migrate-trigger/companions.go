@@ -22,7 +22,7 @@ func handler(s settings.Settings, oldAPI *cip.Client, pool *cognito.OldPool, new
 	dir := cognito.NewOldDirectory(oldAPI, pool)
 	var routes []trigger.RouterOption
 	if attr := s.Companions.GroupsAttribute; attr != "" {
-		decider = migrate.CarryGroups(decider, dir, newPool, attr, s.Lookup)
+		decider = migrate.CarryGroups(decider, newPool, attr)
 		applier := migrate.NewGroupApplier(cognito.NewNewGroups(newAPI), dir, attr, s.Companions.CreateMissingGroups)
 		routes = append(routes, trigger.RouteTokens(trigger.NewPreToken(applier, log, emf)))
 	}

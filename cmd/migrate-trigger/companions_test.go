@@ -359,3 +359,77 @@ func TestForgedCarrierIsRefused(t *testing.T) {
 		})
 	}
 }
+
+// With both group features on (LEGACY_GROUPS_ATTRIBUTE and a group condition
+// in MIGRATE_ONLY), a migration lists the user's old groups once, every
+// page of it, in both flows and both OLD_POOL_LOOKUP modes; a wrong password
+// under after-sign-in lists nothing.
+func TestOneGroupListingPerMigration(t *testing.T) {
+	for _, lookup := range []string{"parallel", "after-sign-in"} {
+		for _, source := range []string{"UserMigration_Authentication", "UserMigration_ForgotPassword"} {
+			t.Run(lookup+" "+source, func(t *testing.T) {
+				awsEnv(t)
+				f := companionPools(t)
+				tr := startTrigger(t, map[string]string{"OLD_USER_POOL_ID": oldPoolID, "OLD_CLIENT_ID": oldClientID,
+					"OLD_USER_POOL_ENDPOINT": f.URL, "LEGACY_GROUPS_ATTRIBUTE": "custom:legacy_groups",
+					"MIGRATE_ONLY": "group:admins", "OLD_POOL_LOOKUP": lookup})
+				pw := password
+				if source == "UserMigration_ForgotPassword" {
+					pw = ""
+				}
+				_, out := tr.invoke(t, event(source, "alice", pw))
+				_, attrs := responseOf(t, out)
+				if carried, _ := attrs["custom:legacy_groups"].(string); !strings.Contains(carried, `"team-69"`) {
+					t.Fatalf("custom:legacy_groups = %q, want every old group; decision %v", carried, lastDecision(t, tr.stdout.String()))
+				}
+				listings, pages := 0, 0
+				for _, c := range operationsOf(f, "AdminListGroupsForUser") {
+					pages++
+					if _, ok := c.Input["NextToken"]; !ok {
+						listings++
+					}
+				}
+				if listings != 1 || pages != 2 {
+					t.Errorf("AdminListGroupsForUser: %d listings in %d calls, want 1 listing of 2 pages (72 groups)", listings, pages)
+				}
+				if lookup == "after-sign-in" && source == "UserMigration_Authentication" {
+					before := len(operationsOf(f, "AdminListGroupsForUser"))
+					if got, reason := migratedBy(t, tr, source, "alice", "wrong-password"); got || reason != "bad_credentials" {
+						t.Errorf("wrong password: migrated = %v, reason %v", got, reason)
+					}
+					if n := len(operationsOf(f, "AdminListGroupsForUser")) - before; n != 0 {
+						t.Errorf("a wrong password listed groups %d times under after-sign-in", n)
+					}
+				}
+			})
+		}
+	}
+}
+
+// The sign-up guard reads old users without their groups, even when the
+// migrations read them (LEGACY_GROUPS_ATTRIBUTE): a sign-up lists no group,
+// and a username no Cognito user can have is not looked up at all.
+func TestSignUpGuardListsNoGroups(t *testing.T) {
+	awsEnv(t)
+	f := companionPools(t)
+	env := map[string]string{"OLD_USER_POOL_ID": oldPoolID, "OLD_CLIENT_ID": oldClientID, "OLD_USER_POOL_ENDPOINT": f.URL,
+		"SIGNUP_GUARD": "true", "LEGACY_GROUPS_ATTRIBUTE": "custom:legacy_groups"}
+	h, _, err := newHandler(context.Background(), func(k string) string { return env[k] }, &syncBuffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := len(f.Calls())
+	if _, err := h.Invoke(context.Background(), []byte(signUpEvent("PreSignUp_SignUp", "alice", map[string]string{"email": "new@example.com"}))); err == nil {
+		t.Fatal("alice's username: let through, want refused")
+	}
+	if ops := oldCalls(f, before); !slices.Contains(ops, "AdminGetUser") || slices.Contains(ops, "AdminListGroupsForUser") {
+		t.Errorf("old-pool calls for a sign-up = %v, want AdminGetUser and no group listing", ops)
+	}
+	before = len(f.Calls())
+	if _, err := h.Invoke(context.Background(), []byte(signUpEvent("PreSignUp_SignUp", "two words", map[string]string{"email": "new@example.com"}))); err != nil {
+		t.Fatalf("a new person: %v", err)
+	}
+	if ops := oldCalls(f, before); slices.Contains(ops, "AdminGetUser") {
+		t.Errorf("old-pool calls for an unacceptable username = %v, want no AdminGetUser", ops)
+	}
+}

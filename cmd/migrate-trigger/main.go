@@ -174,7 +174,8 @@ func newHandler(ctx context.Context, getenv func(string) string, logOut io.Write
 		withSecret = withSecret || r.secret != ""
 		oldAPIs[i] = awsconfig.OldPoolClient(base, r.old, r.creds)
 		olds[i] = cognito.NewOldPool(oldAPIs[i], p.UserPoolID, p.ClientID, r.secret)
-		if s.Rules.Scope.NeedsGroups() {
+		if s.Rules.Scope.NeedsGroups() || s.Companions.GroupsAttribute != "" {
+			// One listing per migration, with the lookup, serves both.
 			olds[i].WithGroups()
 		}
 	}

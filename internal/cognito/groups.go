@@ -42,24 +42,11 @@ var (
 	_ migrate.UserFinder  = (*OldDirectory)(nil)
 )
 
-// groupsPageSize is AdminListGroupsForUser's largest page.
-// https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_AdminListGroupsForUser.html
-const groupsPageSize = 60
-
 // Groups lists every group of username (an alias works too), page by page.
 func (d *OldDirectory) Groups(ctx context.Context, username string) ([]migrate.Group, error) {
-	pages := cip.NewAdminListGroupsForUserPaginator(d.api, &cip.AdminListGroupsForUserInput{
-		UserPoolId: aws.String(d.poolID), Username: aws.String(username), Limit: aws.Int32(groupsPageSize),
-	})
 	var out []migrate.Group
-	for pages.HasMorePages() {
-		page, err := pages.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("admin list groups for user: %w", groupError("cognito-idp:AdminListGroupsForUser", err))
-		}
-		for _, g := range page.Groups {
-			out = append(out, group(g))
-		}
+	if err := listGroups(ctx, d.api, d.poolID, username, func(g types.GroupType) { out = append(out, group(g)) }); err != nil {
+		return nil, fmt.Errorf("admin list groups for user: %w", groupError("cognito-idp:AdminListGroupsForUser", err))
 	}
 	return out, nil
 }
@@ -76,9 +63,10 @@ func (d *OldDirectory) GetGroup(ctx context.Context, name string) (migrate.Group
 	return group(*out.Group), nil
 }
 
-// GetUser reads a user, as OldPool does.
+// GetUser reads a user, as OldPool does, but never their groups: the
+// sign-up guard does not need them.
 func (d *OldDirectory) GetUser(ctx context.Context, username string) (migrate.User, error) {
-	return d.pool.GetUser(ctx, username)
+	return d.pool.getUser(ctx, username, false)
 }
 
 // FindUsers lists the users whose attr equals value. The filter has single

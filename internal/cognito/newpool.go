@@ -141,7 +141,7 @@ func (p *NewPool) Config(ctx context.Context, poolID string) (migrate.PoolConfig
 func (p *NewPool) refresh(ctx context.Context, poolID string, f *flight) {
 	defer func() {
 		if r := recover(); r != nil {
-			f.err = &migrate.Fault{Kind: migrate.FaultPanic, Err: fmt.Errorf("describe user pool %s: recovered panic of type %T", poolID, r)}
+			f.err = fmt.Errorf("describe user pool %s: %w", poolID, migrate.Recovered(r))
 		}
 		p.mu.Lock()
 		delete(p.flights, poolID)

@@ -107,10 +107,16 @@ func tokenUsername(r *types.AuthenticationResultType) string {
 	return claim(aws.ToString(r.AccessToken), "username")
 }
 
-// GetUser reads a user with AdminGetUser. username may be an alias.
+// GetUser reads a user with AdminGetUser, and their groups too when asked
+// to (WithGroups). username may be an alias.
 func (p *OldPool) GetUser(ctx context.Context, username string) (migrate.User, error) {
+	return p.getUser(ctx, username, p.readGroups)
+}
+
+// getUser reads a user, with their groups when withGroups.
+func (p *OldPool) getUser(ctx context.Context, username string, withGroups bool) (migrate.User, error) {
 	var groups <-chan groupsResult
-	if p.readGroups {
+	if withGroups {
 		ctx2, cancel := context.WithCancel(ctx)
 		defer cancel()
 		ctx, groups = ctx2, p.startGroups(ctx2, username)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 )
 
 // WithGroups makes GetUser read the user's groups too (User.Groups), with
@@ -32,24 +33,38 @@ func (p *OldPool) startGroups(ctx context.Context, username string) <-chan group
 	return c
 }
 
-// groups lists every group of username (a username or an alias), page by
-// page: a user can be in up to 100 groups, more than one page holds.
+// groups lists the names of every group of username (a username or an
+// alias).
 func (p *OldPool) groups(ctx context.Context, username string) ([]string, error) {
-	pages := cip.NewAdminListGroupsForUserPaginator(p.api, &cip.AdminListGroupsForUserInput{
-		UserPoolId: aws.String(p.poolID),
-		Username:   aws.String(username),
-	})
 	names := []string{}
+	err := listGroups(ctx, p.api, p.poolID, username, func(g types.GroupType) { names = append(names, aws.ToString(g.GroupName)) })
+	if err != nil {
+		return nil, fmt.Errorf("admin list groups for user: %w", outcome("cognito-idp:AdminListGroupsForUser", err))
+	}
+	return names, nil
+}
+
+// groupsPageSize is AdminListGroupsForUser's largest page.
+// https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_AdminListGroupsForUser.html
+const groupsPageSize = 60
+
+// listGroups calls each for every group of username in poolID, page by
+// page: a user can be in up to 100 groups, more than one page holds. Its
+// error is the service's, for the caller to classify.
+func listGroups(ctx context.Context, api cip.AdminListGroupsForUserAPIClient, poolID, username string, each func(types.GroupType)) error {
+	pages := cip.NewAdminListGroupsForUserPaginator(api, &cip.AdminListGroupsForUserInput{
+		UserPoolId: aws.String(poolID), Username: aws.String(username), Limit: aws.Int32(groupsPageSize),
+	})
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("admin list groups for user: %w", outcome("cognito-idp:AdminListGroupsForUser", err))
+			return err
 		}
 		for _, g := range page.Groups {
-			names = append(names, aws.ToString(g.GroupName))
+			each(g)
 		}
 	}
-	return names, nil
+	return nil
 }
 
 // awaitGroups completes GetUser's group read for the user realUsername, who

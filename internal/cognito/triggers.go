@@ -100,27 +100,25 @@ func SetTrigger(c *types.LambdaConfigType, t Trigger, a Attached) {
 // SetTriggers sets the request's triggers in set, leaving every other
 // trigger as it is.
 func SetTriggers(in *cip.UpdateUserPoolInput, set map[Trigger]Attached) {
-	c := types.LambdaConfigType{}
-	if in.LambdaConfig != nil {
-		c = *in.LambdaConfig
+	in.LambdaConfig = withTriggers(in.LambdaConfig, set)
+}
+
+// withTriggers returns a copy of c (none: empty) with the triggers in set.
+func withTriggers(c *types.LambdaConfigType, set map[Trigger]Attached) *types.LambdaConfigType {
+	out := types.LambdaConfigType{}
+	if c != nil {
+		out = *c
 	}
 	for t, a := range set {
-		SetTrigger(&c, t, a)
+		SetTrigger(&out, t, a)
 	}
-	in.LambdaConfig = &c
+	return &out
 }
 
 // PoolDriftAfter is PoolDrift for a change of the triggers in set.
 func PoolDriftAfter(before, after *types.UserPoolType, set map[Trigger]Attached) []string {
 	want, got := comparablePool(before), comparablePool(after)
-	lc := types.LambdaConfigType{}
-	if want.LambdaConfig != nil {
-		lc = *want.LambdaConfig
-	}
-	for t, a := range set {
-		SetTrigger(&lc, t, a)
-	}
-	want.LambdaConfig = &lc
+	want.LambdaConfig = withTriggers(want.LambdaConfig, set)
 	return ChangedFields(want, got)
 }
 

@@ -106,59 +106,43 @@ type Decider interface {
 // to apply.
 type GroupCarrier struct {
 	next      Decider
-	groups    GroupLister
 	newPool   NewPool
 	attribute string
-	lookup    LookupMode
 }
 
-// CarryGroups returns next, with the old user's groups (listed by groups)
-// written into attribute of every user it migrates. newPool says whether the
-// attribute exists and how long it may be. lookup is when sign-ins read the
-// old pool (OLD_POOL_LOOKUP): the groups are listed when the user is.
-func CarryGroups(next Decider, groups GroupLister, newPool NewPool, attribute string, lookup LookupMode) *GroupCarrier {
-	return &GroupCarrier{next: next, groups: groups, newPool: newPool, attribute: attribute, lookup: lookup}
+// CarryGroups returns next, with the old user's groups written into
+// attribute of every user it migrates. The groups are the ones next's
+// lookup read with the user (Decision.Groups; the old pool adapter reads
+// them when asked to): one listing per migration, at the same time as the
+// lookup, so OLD_POOL_LOOKUP decides when they are read and they cost no
+// round trip of their own. newPool says whether the attribute exists and
+// how long it may be.
+func CarryGroups(next Decider, newPool NewPool, attribute string) *GroupCarrier {
+	return &GroupCarrier{next: next, newPool: newPool, attribute: attribute}
 }
 
-// Authenticate decides as next does. With LookupParallel (the default) the
-// groups are listed at the same time as next's calls, so they cost no round
-// trip on the critical path; with LookupAfterSignIn only once next has
-// migrated the user, so a wrong password still costs one old-pool call.
+// Authenticate decides as next does, and carries the groups.
 func (g *GroupCarrier) Authenticate(ctx context.Context, req Request) (Decision, error) {
-	return g.carry(ctx, req, g.next.Authenticate, g.lookup == LookupAfterSignIn)
+	return g.carry(ctx, req, g.next.Authenticate)
 }
 
 // ForgotPassword decides as next does, and carries the groups likewise.
 func (g *GroupCarrier) ForgotPassword(ctx context.Context, req Request) (Decision, error) {
-	return g.carry(ctx, req, g.next.ForgotPassword, false)
+	return g.carry(ctx, req, g.next.ForgotPassword)
 }
 
-// carry decides and lists the groups; after lists them only once the
-// decision migrates the user.
-func (g *GroupCarrier) carry(ctx context.Context, req Request, decide func(context.Context, Request) (Decision, error), after bool) (Decision, error) {
-	if req.Username == "" {
-		return decide(ctx, req)
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel() // a decline stops the listing
-	var listed <-chan result[[]Group]
-	list := func() { listed = async(func() ([]Group, error) { return g.groups.Groups(ctx, req.Username) }) }
-	if !after {
-		list()
-	}
-
+// carry decides, and writes the groups of a migrated user into the
+// attribute.
+func (g *GroupCarrier) carry(ctx context.Context, req Request, decide func(context.Context, Request) (Decision, error)) (Decision, error) {
 	d, err := decide(ctx, req)
 	if err != nil || !d.Migrate {
 		return d, err
 	}
-	if after {
-		list()
-	}
-	groups, err := await(ctx, listed)
-	if err != nil {
-		// Migrating without the groups would lose them for good: the user
-		// tries again, and nothing is created until the list is known.
-		return Decision{}, fmt.Errorf("list groups: %w", err)
+	groups := d.Groups
+	if groups == nil {
+		// The lookup did not read the groups: migrating without them would
+		// lose them for good, so nothing is created.
+		return Decision{}, &Fault{Kind: FaultUnknown, Err: errors.New("list groups: the old user's groups were not read with the user")}
 	}
 	if len(groups) == 0 {
 		return d, nil
@@ -169,24 +153,20 @@ func (g *GroupCarrier) carry(ctx context.Context, req Request, decide func(conte
 	}
 	spec, ok := cfg.Attributes[g.attribute]
 	if !ok {
-		return Decision{}, &ConfigError{Setting: "LEGACY_GROUPS_ATTRIBUTE",
+		return Decision{}, &ConfigError{Setting: SettingGroupsAttribute,
 			Problem: fmt.Sprintf("%q is not in the new pool's schema: add it as a mutable custom string attribute of at most %d characters that no app client can write", g.attribute, DefaultMaxLength)}
 	}
 	if !spec.Mutable {
-		return Decision{}, &ConfigError{Setting: "LEGACY_GROUPS_ATTRIBUTE",
+		return Decision{}, &ConfigError{Setting: SettingGroupsAttribute,
 			Problem: fmt.Sprintf("%q is immutable in the new pool's schema, so it cannot be removed once the groups are applied: use a mutable custom attribute", g.attribute)}
 	}
 	limit := DefaultMaxLength
 	if spec.MaxLength > 0 && spec.MaxLength < limit {
 		limit = spec.MaxLength
 	}
-	names := make([]string, 0, len(groups))
-	for _, gr := range groups {
-		names = append(names, gr.Name)
-	}
-	value, err := EncodeGroups(names, d.Username, limit)
+	value, err := EncodeGroups(groups, d.Username, limit)
 	if err != nil {
-		return Decision{}, &ConfigError{Setting: "LEGACY_GROUPS_ATTRIBUTE",
+		return Decision{}, &ConfigError{Setting: SettingGroupsAttribute,
 			Problem: fmt.Sprintf("%s: raise %q's maximum length to %d", err, g.attribute, DefaultMaxLength)}
 	}
 	attrs := make(map[string]string, len(d.Attributes)+1)

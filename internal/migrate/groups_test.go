@@ -86,22 +86,13 @@ func (l *fakeLister) GetGroup(ctx context.Context, name string) (migrate.Group, 
 	return migrate.Group{}, migrate.ErrGroupNotFound
 }
 
-// decider answers with d, after waiting (when wait is set) for the group
-// listing to start: a carrier that lists only after deciding deadlocks.
+// decider answers with d, or err.
 type decider struct {
-	d    migrate.Decision
-	err  error
-	wait chan struct{}
+	d   migrate.Decision
+	err error
 }
 
 func (f decider) Authenticate(ctx context.Context, req migrate.Request) (migrate.Decision, error) {
-	if f.wait != nil {
-		select {
-		case <-f.wait:
-		case <-ctx.Done():
-			return migrate.Decision{}, ctx.Err()
-		}
-	}
 	return f.d, f.err
 }
 
@@ -119,29 +110,31 @@ func TestCarryGroups(t *testing.T) {
 		return &migrate.PoolConfig{Attributes: s, CaseSensitive: true}
 	}
 	migrated := migrate.Decision{Migrate: true, Reason: migrate.Migrated, Username: "alice", Attributes: map[string]string{"email": "a@example.com"}}
-	two := []migrate.Group{{Name: "admins"}, {Name: "editors"}}
-	three := append([]migrate.Group{{Name: "viewers"}}, two...)
+	two := []string{"admins", "editors"}
+	three := append([]string{"viewers"}, two...)
 	tests := []struct {
 		name      string
 		decision  migrate.Decision
-		groups    []migrate.Group
-		listErr   error
+		groups    []string // the groups the lookup read (Decision.Groups)
+		lookupErr error
 		cfg       *migrate.PoolConfig
 		wantValue string // "" for no attribute
 		wantErr   string
 	}{
 		{"two groups", migrated, two, nil, withAttr(migrate.AttributeSpec{Mutable: true, MaxLength: 2048}), `["admins","editors"]`, ""},
-		{"no groups: no attribute", migrated, nil, nil, withAttr(migrate.AttributeSpec{Mutable: true}), "", ""},
+		{"no groups: no attribute", migrated, []string{}, nil, withAttr(migrate.AttributeSpec{Mutable: true}), "", ""},
 		{"declined: nothing", migrate.Decision{Reason: migrate.BadCredentials}, two, nil, withAttr(migrate.AttributeSpec{Mutable: true}), "", ""},
-		{"listing failed: no migration without the groups", migrated, nil, errors.New("throttled"), withAttr(migrate.AttributeSpec{Mutable: true}), "", "list groups: throttled"},
+		{"listing failed: no migration without the groups", migrated, nil, errors.New("get user: list groups: throttled"), withAttr(migrate.AttributeSpec{Mutable: true}), "", "list groups: throttled"},
+		{"groups not read with the user: no migration without them", migrated, nil, nil, withAttr(migrate.AttributeSpec{Mutable: true}), "", "list groups: the old user's groups were not read"},
 		{"attribute not in the schema", migrated, two, nil, nil, "", "LEGACY_GROUPS_ATTRIBUTE"},
 		{"immutable attribute", migrated, two, nil, withAttr(migrate.AttributeSpec{}), "", "immutable"},
 		{"short attribute: listed again at the first tokens", migrated, three, nil, withAttr(migrate.AttributeSpec{Mutable: true, MaxLength: 20}), `{"listFrom":"alice"}`, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			l := &fakeLister{groups: tt.groups, err: tt.listErr, started: make(chan struct{})}
-			c := migrate.CarryGroups(decider{d: tt.decision, wait: l.started}, l, fakeNewPool{cfg: tt.cfg}, attr, migrate.LookupParallel)
+			dec := tt.decision
+			dec.Groups = tt.groups
+			c := migrate.CarryGroups(decider{d: dec, err: tt.lookupErr}, fakeNewPool{cfg: tt.cfg}, attr)
 			d, err := c.Authenticate(context.Background(), migrate.Request{NewPoolID: "p", Username: "alice", Password: "x"})
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
@@ -316,27 +309,47 @@ func (p *racingPool) AddUserToGroup(ctx context.Context, poolID, username, group
 }
 
 // With OLD_POOL_LOOKUP=after-sign-in the groups are listed only for a user
-// the decision migrates: a wrong password costs no listing.
+// the sign-in proved, with the lookup: a wrong password costs no listing.
+// The groups reach the attribute from the lookup, in both flows.
 func TestCarryGroupsAfterSignIn(t *testing.T) {
-	cfg := &migrate.PoolConfig{Attributes: map[string]migrate.AttributeSpec{"custom:g": {Mutable: true}}}
+	cfg := &migrate.PoolConfig{Attributes: map[string]migrate.AttributeSpec{"custom:g": {Mutable: true}, "email": {}, "email_verified": {}},
+		CaseSensitive: true, MFA: "OFF"}
+	user := migrate.User{Username: "alice", Enabled: true, Status: migrate.StatusConfirmed, Groups: []string{"admins"},
+		Attributes: map[string]string{"email": "alice@example.com", "email_verified": "true"}}
 	for _, tt := range []struct {
 		name      string
-		d         migrate.Decision
-		wantCalls int
+		signInErr error
+		wantCalls int // lookups, each reading the user with their groups
 	}{
-		{"declined", migrate.Decision{Reason: migrate.BadCredentials}, 0},
-		{"migrated", migrate.Decision{Migrate: true, Reason: migrate.Migrated, Username: "alice"}, 1},
+		{"declined", fmt.Errorf("wrapped: %w", migrate.ErrBadCredentials), 0},
+		{"migrated", nil, 1},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			l := &fakeLister{groups: []migrate.Group{{Name: "admins"}}}
-			d, err := migrate.CarryGroups(decider{d: tt.d}, l, fakeNewPool{cfg: cfg}, "custom:g", migrate.LookupAfterSignIn).
+			pool := &fakePool{user: user, signInErr: tt.signInErr}
+			m := migrate.New(pool, fakeNewPool{cfg: cfg}, migrate.Rules{}, migrate.WithLookup(migrate.LookupAfterSignIn))
+			d, err := migrate.CarryGroups(m, fakeNewPool{cfg: cfg}, "custom:g").
 				Authenticate(context.Background(), migrate.Request{Username: "alice", Password: "x"})
-			if err != nil || l.calls != tt.wantCalls {
-				t.Fatalf("Authenticate() = %+v, %v; listings %d, want %d", d, err, l.calls, tt.wantCalls)
+			lookups := 0
+			for _, c := range pool.calls {
+				if strings.HasPrefix(c, "GetUser") {
+					lookups++
+				}
 			}
-			if tt.d.Migrate && d.Attributes["custom:g"] != `["admins"]` {
+			if err != nil || lookups != tt.wantCalls {
+				t.Fatalf("Authenticate() = %+v, %v; listings %d, want %d", d, err, lookups, tt.wantCalls)
+			}
+			if tt.signInErr == nil && d.Attributes["custom:g"] != `["admins"]` {
 				t.Errorf("custom:g = %q", d.Attributes["custom:g"])
 			}
 		})
 	}
+	t.Run("forgot password", func(t *testing.T) {
+		pool := &fakePool{user: user}
+		m := migrate.New(pool, fakeNewPool{cfg: cfg}, migrate.Rules{})
+		d, err := migrate.CarryGroups(m, fakeNewPool{cfg: cfg}, "custom:g").
+			ForgotPassword(context.Background(), migrate.Request{Username: "alice"})
+		if err != nil || !d.Migrate || d.Attributes["custom:g"] != `["admins"]` {
+			t.Fatalf("ForgotPassword() = %+v, %v; want migrated with custom:g [\"admins\"]", d, err)
+		}
+	})
 }

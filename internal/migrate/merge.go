@@ -166,8 +166,8 @@ type answer struct {
 
 // Authenticate decides a sign-in against every asked pool.
 func (m *Merge) Authenticate(ctx context.Context, req Request) (Decision, error) {
-	if req.Username == "" || req.Password == "" {
-		return decline(EmptyInput, ""), nil
+	if d, ok := unanswerable(req, true); ok {
+		return d, nil
 	}
 	return m.decide(ctx, req, true)
 }
@@ -175,8 +175,8 @@ func (m *Merge) Authenticate(ctx context.Context, req Request) (Decision, error)
 // ForgotPassword decides a forgot-password event: the one asked pool that
 // has the user decides.
 func (m *Merge) ForgotPassword(ctx context.Context, req Request) (Decision, error) {
-	if req.Username == "" {
-		return decline(EmptyInput, ""), nil
+	if d, ok := unanswerable(req, false); ok {
+		return d, nil
 	}
 	return m.decide(ctx, req, false)
 }

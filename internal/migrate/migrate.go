@@ -12,6 +12,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Status values of a user in a Cognito user pool (UserStatusType).
@@ -61,8 +63,9 @@ type User struct {
 	// MFA lists the second factors the user has set up ("SMS_MFA",
 	// "SOFTWARE_TOKEN_MFA", "EMAIL_OTP").
 	MFA []string
-	// Groups are the user's old-pool groups, read only when something
-	// needs them (a group condition in MIGRATE_ONLY); nil otherwise.
+	// Groups are the user's old-pool group names, read with the user only
+	// when something needs them (a group condition in MIGRATE_ONLY, or
+	// LEGACY_GROUPS_ATTRIBUTE); nil otherwise.
 	Groups []string
 }
 
@@ -147,6 +150,9 @@ type Decision struct {
 	// value gave way to a renamed one; Missing names the new pool's required
 	// attributes the user lacks. All are names only, for the log.
 	Dropped, Invalid, Overwritten, Missing []string
+	// Groups are the migrated user's old-pool group names when the lookup
+	// read them (User.Groups); nil when it did not.
+	Groups []string
 	// NameKnown is true when the old pool knows the typed name as one of
 	// the user's identifiers (see KnownAs). Only then may the log show it:
 	// people type their password into the username box.
@@ -165,6 +171,45 @@ type Request struct {
 
 func decline(r Reason, detail string) Decision {
 	return Decision{Reason: r, Detail: detail}
+}
+
+// DetailNotAUsername is the Detail of a user_not_found decline for a typed
+// name no Cognito user can have: the old pool is not asked.
+const DetailNotAUsername = "not a Cognito username"
+
+// maxUsernameLength is the longest Username AdminGetUser accepts.
+const maxUsernameLength = 128
+
+// AcceptableUsername reports whether name is a Username AdminGetUser can
+// accept: 1 to 128 characters, each a letter, mark, symbol, number or
+// punctuation ([\p{L}\p{M}\p{S}\p{N}\p{P}]+). The old pool answers any
+// other name with InvalidParameterException, which is the user's typing,
+// not a configuration error.
+// https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_AdminGetUser.html
+func AcceptableUsername(name string) bool {
+	if name == "" || !utf8.ValidString(name) || utf8.RuneCountInString(name) > maxUsernameLength {
+		return false
+	}
+	for _, r := range name {
+		if !unicode.In(r, unicode.L, unicode.M, unicode.S, unicode.N, unicode.P) {
+			return false
+		}
+	}
+	return true
+}
+
+// unanswerable declines, before any old-pool call, a request the old pool
+// cannot be asked about: an empty name (or password, when the flow has
+// one) is EmptyInput; a name no Cognito user can have is UserNotFound, as
+// an unknown user is.
+func unanswerable(req Request, withPassword bool) (Decision, bool) {
+	switch {
+	case req.Username == "" || (withPassword && req.Password == ""):
+		return decline(EmptyInput, ""), true
+	case !AcceptableUsername(req.Username):
+		return decline(UserNotFound, DetailNotAUsername), true
+	}
+	return Decision{}, false
 }
 
 // Migrator makes the decisions for one old pool.
@@ -246,7 +291,7 @@ func async[T any](f func() (T, error)) <-chan result[T] {
 	go func() {
 		defer func() {
 			if p := recover(); p != nil {
-				c <- result[T]{err: &Fault{Kind: FaultPanic, Err: fmt.Errorf("recovered panic of type %T", p)}}
+				c <- result[T]{err: Recovered(p)}
 			}
 		}()
 		v, err := f()
@@ -274,8 +319,8 @@ func await[T any](ctx context.Context, c <-chan result[T]) (T, error) {
 // proven password instead. The lookup's answer is used only when the
 // sign-in proved the password.
 func (m *Migrator) Authenticate(ctx context.Context, req Request) (dec Decision, _ error) {
-	if req.Username == "" || req.Password == "" {
-		return decline(EmptyInput, ""), nil
+	if d, ok := unanswerable(req, true); ok {
+		return d, nil
 	}
 	var known bool
 	defer func() { dec.NameKnown = known }()
@@ -350,7 +395,7 @@ func (m *Migrator) Authenticate(ctx context.Context, req Request) (dec Decision,
 		Migrate: true, Reason: Migrated, Username: u.Username,
 		ResponseUsername: s.Username, Attributes: s.Attributes, FinalStatus: final,
 		Dropped: s.Dropped, Invalid: s.Invalid, Overwritten: s.Overwritten, Missing: s.Missing,
-		Detail: signIn.Challenge,
+		Detail: signIn.Challenge, Groups: u.Groups,
 	}
 	if final == FinalConfirmed && m.rules.EnforcePasswordPolicy {
 		if unmet := cfg.Password.Unmet(req.Password); len(unmet) > 0 {
@@ -390,8 +435,8 @@ func mfaChallenge(c string) bool {
 // never as CONFIRMED: Cognito sends the reset code and the user sets a new
 // password.
 func (m *Migrator) ForgotPassword(ctx context.Context, req Request) (dec Decision, _ error) {
-	if req.Username == "" {
-		return decline(EmptyInput, ""), nil
+	if d, ok := unanswerable(req, false); ok {
+		return d, nil
 	}
 	var known bool
 	defer func() { dec.NameKnown = known }()
@@ -430,7 +475,7 @@ func (m *Migrator) ForgotPassword(ctx context.Context, req Request) (dec Decisio
 		Migrate: true, Reason: Migrated, Username: u.Username,
 		ResponseUsername: s.Username, Attributes: s.Attributes,
 		Dropped: s.Dropped, Invalid: s.Invalid, Overwritten: s.Overwritten, Missing: s.Missing,
-		EnableSMSMFA: m.smsMFA(u, cfg, s.Attributes),
+		EnableSMSMFA: m.smsMFA(u, cfg, s.Attributes), Groups: u.Groups,
 	}, nil
 }
 

@@ -35,14 +35,19 @@ type PoolConfig struct {
 	Recovery []string
 }
 
+// verified reports whether attrs hold the contact ("email" or
+// "phone_number") and mark it verified.
+func verified(attrs map[string]string, contact string) bool {
+	return attrs[contact] != "" && asciiEqualFold(attrs[contact+"_verified"], "true")
+}
+
 // Reachable reports whether the pool can send a user with attrs a password
 // reset code: a verified email or phone number that its account recovery
 // setting uses. Without a setting (the legacy behaviour) either will do;
 // "admin_only" reaches nobody.
 // https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_AccountRecoverySettingType.html
 func (cfg PoolConfig) Reachable(attrs map[string]string) bool {
-	email := attrs["email"] != "" && asciiEqualFold(attrs["email_verified"], "true")
-	phone := attrs["phone_number"] != "" && asciiEqualFold(attrs["phone_number_verified"], "true")
+	email, phone := verified(attrs, "email"), verified(attrs, "phone_number")
 	if len(cfg.Recovery) == 0 {
 		return email || phone
 	}
@@ -255,7 +260,7 @@ func (r Rules) Shape(cfg PoolConfig, u User, typed string) (Shape, Reason, error
 	}
 	if r.LegacySub != "" {
 		if _, ok := cfg.Attributes[r.LegacySub]; !ok {
-			return Shape{}, "", &ConfigError{Setting: "LEGACY_SUB_ATTRIBUTE",
+			return Shape{}, "", &ConfigError{Setting: SettingLegacySub,
 				Problem: fmt.Sprintf("%q is not in the new pool's schema: add it as a custom attribute of the new pool (custom attributes can be added to an existing pool)", r.LegacySub)}
 		}
 	}
@@ -459,6 +464,24 @@ func typedAttribute(u User, typed string, attrs []string) (kind string, exact bo
 		}
 	}
 	return "", false
+}
+
+// FoldASCII maps ASCII upper-case letters to lower case and leaves every
+// other character alone: the case folding of Cognito's case-insensitive
+// user pools, which treat "É" and "é" as different.
+func FoldASCII(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; 'A' <= c && c <= 'Z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if 'A' <= b[j] && b[j] <= 'Z' {
+					b[j] += 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
 }
 
 // asciiEqualFold is strings.EqualFold for ASCII letters only: other

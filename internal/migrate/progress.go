@@ -353,24 +353,6 @@ func (p *Progress) hash(kind, v string) uint64 {
 	return h.Sum64()
 }
 
-// FoldASCII maps ASCII upper-case letters to lower case and leaves every
-// other character alone: the case folding of Cognito's case-insensitive
-// user pools, which treat "É" and "é" as different.
-func FoldASCII(s string) string {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; 'A' <= c && c <= 'Z' {
-			b := []byte(s)
-			for j := i; j < len(b); j++ {
-				if 'A' <= b[j] && b[j] <= 'Z' {
-					b[j] += 'a' - 'A'
-				}
-			}
-			return string(b)
-		}
-	}
-	return s
-}
-
 // Report is what Progress found: the figures of the status command.
 type Report struct {
 	Old struct {

@@ -160,7 +160,7 @@ func (r Rules) InScope(u User) bool {
 // not meet, for `explain` and the operator's logs; false when u is in scope.
 func (r Rules) OutOfScopeBy(u User) (Condition, bool) {
 	email := ""
-	if r.TrustEmail || asciiEqualFold(u.Attributes["email_verified"], "true") {
+	if r.TrustEmail || verified(u.Attributes, "email") {
 		email = u.Attributes["email"]
 	}
 	for _, c := range r.Scope.All {

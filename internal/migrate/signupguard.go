@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 )
 
 // The sign-up guard: a person who has not migrated yet must not be able to
@@ -91,7 +90,7 @@ func (g *SignUpGuard) Check(ctx context.Context, s SignUp) (GuardDecision, error
 			return
 		}
 		lookups = append(lookups, lookup{kind, attr, value})
-		if lower := lowerASCII(value); fold && lower != value {
+		if lower := FoldASCII(value); fold && lower != value {
 			lookups = append(lookups, lookup{kind, attr, lower})
 		}
 	}
@@ -140,9 +139,15 @@ func (g *SignUpGuard) Check(ctx context.Context, s SignUp) (GuardDecision, error
 }
 
 // find runs one lookup. A user the old pool returns is kept only if the
-// identifier really matches (under the same ASCII folding).
+// identifier really matches (under the same ASCII folding). A username no
+// Cognito user can have is not looked up.
 func (g *SignUpGuard) find(ctx context.Context, l lookup) ([]User, error) {
 	if l.attr == "" {
+		if !AcceptableUsername(l.value) {
+			// No old user can have this name; asking would only earn an
+			// InvalidParameterException.
+			return nil, nil
+		}
 		u, err := g.old.GetUser(ctx, l.value)
 		if errors.Is(err, ErrUserNotFound) {
 			return nil, nil
@@ -158,7 +163,7 @@ func (g *SignUpGuard) find(ctx context.Context, l lookup) ([]User, error) {
 	}
 	var out []User
 	for _, u := range users {
-		if lowerASCII(u.Attributes[l.attr]) == lowerASCII(l.value) {
+		if FoldASCII(u.Attributes[l.attr]) == FoldASCII(l.value) {
 			out = append(out, u)
 		}
 	}
@@ -178,14 +183,4 @@ func canMigrate(u User) bool {
 func (g *SignUpGuard) migrating(s SignUp, u User) bool {
 	sub := u.Attributes["sub"]
 	return g.legacySub != "" && sub != "" && s.Attributes[g.legacySub] == sub
-}
-
-// lowerASCII lowers A-Z only.
-func lowerASCII(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r >= 'A' && r <= 'Z' {
-			return r + ('a' - 'A')
-		}
-		return r
-	}, s)
 }

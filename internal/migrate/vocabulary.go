@@ -3,6 +3,7 @@ package migrate
 import (
 	"context"
 	"errors"
+	"fmt"
 )
 
 // The words logs and metrics use for what happened, defined once here: the
@@ -123,6 +124,12 @@ type Fault struct {
 }
 
 func (f *Fault) Error() string { return f.Err.Error() }
+
+// Recovered is the fault of a recovered panic whose value was v. It names
+// v's type only: the value may hold anything, a password included.
+func Recovered(v any) *Fault {
+	return &Fault{Kind: FaultPanic, Err: fmt.Errorf("recovered panic of type %T", v)}
+}
 func (f *Fault) Unwrap() error { return f.Err }
 
 // KindOf classifies err: the kind of the Fault it holds, configuration for
@@ -158,4 +165,12 @@ const (
 	// cognito-local needs this: it turns an empty response into a signed-in,
 	// attribute-less user.
 	DeclineError DeclineMode = "error"
+)
+
+// Names of the settings the decisions and the trigger name in their errors
+// and logs (the settings package defines its names from these).
+const (
+	SettingLegacySub       = "LEGACY_SUB_ATTRIBUTE"
+	SettingGroupsAttribute = "LEGACY_GROUPS_ATTRIBUTE"
+	SettingSignUpGuard     = "SIGNUP_GUARD"
 )

@@ -31,7 +31,7 @@ const (
 	EnvOldClientSecret     = "OLD_CLIENT_SECRET"
 	EnvAttributeMap        = "ATTRIBUTE_MAP"
 	EnvExcludeAttributes   = "EXCLUDE_ATTRIBUTES"
-	EnvLegacySubAttribute  = "LEGACY_SUB_ATTRIBUTE"
+	EnvLegacySubAttribute  = migrate.SettingLegacySub
 	EnvMFAPolicy           = "MFA_POLICY"
 	EnvEnforcePassword     = "ENFORCE_PASSWORD_POLICY"
 	EnvTrustEmail          = "TRUST_EMAIL"
@@ -40,9 +40,9 @@ const (
 	EnvOldPoolLookup       = "OLD_POOL_LOOKUP"
 	EnvNewUserPoolID       = "NEW_USER_POOL_ID"
 	EnvLogLevel            = "LOG_LEVEL"
-	EnvGroupsAttribute     = "LEGACY_GROUPS_ATTRIBUTE"
+	EnvGroupsAttribute     = migrate.SettingGroupsAttribute
 	EnvCreateMissingGroups = "CREATE_MISSING_GROUPS"
-	EnvSignUpGuard         = "SIGNUP_GUARD"
+	EnvSignUpGuard         = migrate.SettingSignUpGuard
 	EnvSignUpGuardMessage  = "SIGNUP_GUARD_MESSAGE"
 )
 

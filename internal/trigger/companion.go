@@ -59,15 +59,24 @@ func decodeCompanion(payload []byte, h *header, req any) (rawEvent, error) {
 // withResponse returns the event with its response replaced by resp, or as
 // it came when resp is nil.
 func (e rawEvent) withResponse(resp any) ([]byte, error) {
+	if resp == nil {
+		return e.encode(nil)
+	}
+	r, err := json.Marshal(resp)
+	if err != nil {
+		return nil, fmt.Errorf("encode response: %w", err)
+	}
+	return e.encode(r)
+}
+
+// encode writes the event with its response replaced by r (as it came when
+// r is nil), without escaping HTML characters: every trigger answers so.
+func (e rawEvent) encode(r json.RawMessage) ([]byte, error) {
 	out := make(map[string]json.RawMessage, len(e)+1)
 	for k, v := range e {
 		out[k] = v
 	}
-	if resp != nil {
-		r, err := json.Marshal(resp)
-		if err != nil {
-			return nil, fmt.Errorf("encode response: %w", err)
-		}
+	if r != nil {
 		out["response"] = r
 	}
 	var buf bytes.Buffer

@@ -3,7 +3,6 @@
 package trigger
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -117,17 +116,4 @@ func (e *Event) Encode(resp Response) ([]byte, error) {
 // response, whatever response it arrived with.
 func (e *Event) EncodeDecline() ([]byte, error) { return e.encode(noResponse) }
 
-func (e *Event) encode(r json.RawMessage) ([]byte, error) {
-	out := make(map[string]json.RawMessage, len(e.raw)+1)
-	for k, v := range e.raw {
-		out[k] = v
-	}
-	out["response"] = r
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(out); err != nil {
-		return nil, fmt.Errorf("encode event: %w", err)
-	}
-	return buf.Bytes(), nil
-}
+func (e *Event) encode(r json.RawMessage) ([]byte, error) { return rawEvent(e.raw).encode(r) }

@@ -132,7 +132,7 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) (out []byte, err e
 			// The panic value may hold anything, the event included: it is
 			// reported by type only.
 			out, err = nil, failure(ErrorTypeUnavailable, UnavailableMessage)
-			rec.fail(migrate.FaultPanic, fmt.Errorf("recovered panic of type %T", p))
+			rec.fail(migrate.FaultPanic, migrate.Recovered(p))
 		}
 		h.logDecision(ctx, rec, time.Since(start))
 		if h.metrics != nil {

@@ -3,7 +3,6 @@ package trigger
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"log/slog"
 	"time"
 
@@ -57,7 +56,7 @@ func (p *PreSignUp) Invoke(ctx context.Context, payload []byte) (out []byte, err
 			// The raw event may be unknown here: the fixed message, as in
 			// the other handlers.
 			out, err = nil, failure(ErrorTypeUnavailable, UnavailableMessage)
-			rec.fail(migrate.FaultPanic, fmt.Errorf("recovered panic of type %T", v))
+			rec.fail(migrate.FaultPanic, migrate.Recovered(v))
 		}
 		p.log.write(ctx, "pre sign-up", rec, time.Since(start))
 	}()

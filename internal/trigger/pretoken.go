@@ -74,7 +74,7 @@ func (p *PreToken) Invoke(ctx context.Context, payload []byte) (out []byte, err 
 	defer func() {
 		if v := recover(); v != nil {
 			out, err = nil, failure(ErrorTypeUnavailable, UnavailableMessage)
-			rec.fail(migrate.FaultPanic, fmt.Errorf("recovered panic of type %T", v))
+			rec.fail(migrate.FaultPanic, migrate.Recovered(v))
 		}
 		p.log.write(ctx, "pre token generation", rec, time.Since(start))
 	}()

@@ -64,12 +64,12 @@ func (r *Router) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	switch source := peekSource(payload); {
 	case strings.HasPrefix(source, migrate.SourceTokenPrefix):
 		if r.preToken == nil {
-			return r.notConfigured(ctx, source, "pre token generation", "LEGACY_GROUPS_ATTRIBUTE")
+			return r.notConfigured(ctx, source, "pre token generation", migrate.SettingGroupsAttribute)
 		}
 		return r.preToken.Invoke(ctx, payload)
 	case strings.HasPrefix(source, migrate.SourceSignUpPrefix):
 		if r.preSignUp == nil {
-			return r.notConfigured(ctx, source, "pre sign-up", "SIGNUP_GUARD")
+			return r.notConfigured(ctx, source, "pre sign-up", migrate.SettingSignUpGuard)
 		}
 		return r.preSignUp.Invoke(ctx, payload)
 	}
