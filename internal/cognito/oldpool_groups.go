@@ -6,7 +6,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+	"github.com/cognito-migrate/cognito-migrate/internal/migrate"
 )
 
 // WithGroups makes GetUser read the user's groups too (User.Groups), with
@@ -27,6 +29,12 @@ type groupsResult struct {
 func (p *OldPool) startGroups(ctx context.Context, username string) <-chan groupsResult {
 	c := make(chan groupsResult, 1)
 	go func() {
+		// A panic here is a fault like one in the handler, never a crash.
+		defer func() {
+			if v := recover(); v != nil {
+				c <- groupsResult{err: migrate.Recovered(v)}
+			}
+		}()
 		names, err := p.groups(ctx, username)
 		c <- groupsResult{names, err}
 	}()
