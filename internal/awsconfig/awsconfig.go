@@ -7,12 +7,16 @@ package awsconfig
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -20,7 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -36,18 +40,110 @@ const (
 	MaxBackoff  = 250 * time.Millisecond
 )
 
-// Load returns the SDK configuration for the function's own account: the
-// SDK's usual sources (AWS_REGION, credentials, AWS_ENDPOINT_URL_<SERVICE>),
-// with an HTTP client and retryer fit for a 5-second budget.
+// Load returns the SDK configuration for the function's own account, from
+// the environment Lambda gives it: the region (AWS_REGION, else
+// AWS_DEFAULT_REGION), the execution role's credentials (AWS_ACCESS_KEY_ID,
+// AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN), the SDK's endpoint variables
+// (AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_<SERVICE>,
+// AWS_IGNORE_CONFIGURED_ENDPOINT_URLS), AWS_USE_FIPS_ENDPOINT,
+// AWS_USE_DUALSTACK_ENDPOINT and AWS_CA_BUNDLE; with an HTTP client and a
+// retryer fit for a 5-second budget.
+//
+// It reads the process environment, as the SDK's config.LoadDefaultConfig
+// does, but nothing else: no shared config or credentials files, profiles,
+// SSO or instance metadata, which a Lambda function never uses. Leaving them
+// out leaves their packages out of the binary, a sixth of the cold start's
+// package initialisation (docs/performance.md).
 func Load(ctx context.Context) (aws.Config, error) {
-	cfg, err := config.LoadDefaultConfig(ctx,
-		config.WithHTTPClient(httpClient()),
-		config.WithRetryer(NewRetryer),
-	)
-	if err != nil {
-		return aws.Config{}, fmt.Errorf("load AWS configuration: %w", err)
+	env := processEnv{os.Getenv}
+	id, secret := env.get("AWS_ACCESS_KEY_ID"), env.get("AWS_SECRET_ACCESS_KEY")
+	if id == "" || secret == "" {
+		return aws.Config{}, errors.New("load AWS configuration: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set " +
+			"(Lambda sets them from the function's execution role; to run the function elsewhere, export credentials)")
+	}
+	region := env.get("AWS_REGION")
+	if region == "" {
+		region = env.get("AWS_DEFAULT_REGION")
+	}
+	client := httpClient()
+	if path := env.get("AWS_CA_BUNDLE"); path != "" {
+		pem, err := os.ReadFile(path)
+		if err != nil {
+			return aws.Config{}, fmt.Errorf("load AWS configuration: AWS_CA_BUNDLE: %w", err)
+		}
+		roots := x509.NewCertPool()
+		if !roots.AppendCertsFromPEM(pem) {
+			return aws.Config{}, fmt.Errorf("load AWS configuration: AWS_CA_BUNDLE %s holds no PEM certificate", path)
+		}
+		client = client.WithTransportOptions(func(t *http.Transport) {
+			if t.TLSClientConfig == nil {
+				t.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+			}
+			t.TLSClientConfig.RootCAs = roots
+		})
+	}
+	cfg := aws.Config{
+		Region:        region,
+		Credentials:   aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(id, secret, env.get("AWS_SESSION_TOKEN"))),
+		HTTPClient:    client,
+		Retryer:       NewRetryer,
+		ConfigSources: []any{env},
+	}
+	if v := env.get("AWS_ENDPOINT_URL"); v != "" {
+		if ignore, _, _ := env.GetIgnoreConfiguredEndpoints(ctx); !ignore {
+			cfg.BaseEndpoint = aws.String(v)
+		}
 	}
 	return cfg, nil
+}
+
+// processEnv answers the SDK clients' questions about the environment (they
+// ask their aws.Config's ConfigSources), as the SDK's config.EnvConfig does
+// for these variables: https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html
+type processEnv struct{ getenv func(string) string }
+
+func (e processEnv) get(name string) string { return strings.TrimSpace(e.getenv(name)) }
+
+func (e processEnv) flag(name string) (bool, bool) {
+	v, err := strconv.ParseBool(e.get(name))
+	return v, err == nil
+}
+
+// GetServiceBaseEndpoint is AWS_ENDPOINT_URL_<SERVICE>: the service's SDK id
+// in capitals, spaces as underscores (AWS_ENDPOINT_URL_SECRETS_MANAGER).
+func (e processEnv) GetServiceBaseEndpoint(_ context.Context, sdkID string) (string, bool, error) {
+	v := e.get("AWS_ENDPOINT_URL_" + strings.ToUpper(strings.ReplaceAll(sdkID, " ", "_")))
+	return v, v != "", nil
+}
+
+// GetIgnoreConfiguredEndpoints is AWS_IGNORE_CONFIGURED_ENDPOINT_URLS.
+func (e processEnv) GetIgnoreConfiguredEndpoints(context.Context) (bool, bool, error) {
+	v, ok := e.flag("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
+	return v, ok, nil
+}
+
+// GetUseFIPSEndpoint is AWS_USE_FIPS_ENDPOINT.
+func (e processEnv) GetUseFIPSEndpoint(context.Context) (aws.FIPSEndpointState, bool, error) {
+	v, ok := e.flag("AWS_USE_FIPS_ENDPOINT")
+	if !ok {
+		return aws.FIPSEndpointStateUnset, false, nil
+	}
+	if v {
+		return aws.FIPSEndpointStateEnabled, true, nil
+	}
+	return aws.FIPSEndpointStateDisabled, true, nil
+}
+
+// GetUseDualStackEndpoint is AWS_USE_DUALSTACK_ENDPOINT.
+func (e processEnv) GetUseDualStackEndpoint(context.Context) (aws.DualStackEndpointState, bool, error) {
+	v, ok := e.flag("AWS_USE_DUALSTACK_ENDPOINT")
+	if !ok {
+		return aws.DualStackEndpointStateUnset, false, nil
+	}
+	if v {
+		return aws.DualStackEndpointStateEnabled, true, nil
+	}
+	return aws.DualStackEndpointStateDisabled, true, nil
 }
 
 // NewRetryer returns the retry policy of every client: the SDK's standard
