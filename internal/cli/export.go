@@ -100,15 +100,15 @@ usage error.`,
 // exportResult is what export reports.
 type exportResult struct {
 	Out    string `json:"out"`
-	DryRun bool   `json:"dry_run"`
+	DryRun bool   `json:"dryRun"`
 	// NewPoolUsers and OldPoolUsers count the users listed in each pool.
-	NewPoolUsers int                     `json:"new_pool_users"`
-	OldPoolUsers int                     `json:"old_pool_users"`
+	NewPoolUsers int                     `json:"newPoolUsers"`
+	OldPoolUsers int                     `json:"oldPoolUsers"`
 	Exported     int                     `json:"exported"`
 	Skipped      map[bulk.SkipReason]int `json:"skipped"`
 	Files        []bulk.ExportFile       `json:"files"`
 	// OldPools, in a merge, count the users listed in each old pool.
-	OldPools []exportPool `json:"old_pools,omitempty"`
+	OldPools []exportPool `json:"oldPools,omitempty"`
 	Warnings []string     `json:"warnings,omitempty"`
 	Error    *errorResult `json:"error,omitempty"`
 }
@@ -116,7 +116,7 @@ type exportResult struct {
 // exportPool is one old pool of a merged export.
 type exportPool struct {
 	Name       string `json:"name"`
-	UserPoolID string `json:"user_pool_id"`
+	UserPoolID string `json:"userPoolId"`
 	Listed     int    `json:"listed"`
 }
 

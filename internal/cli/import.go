@@ -112,7 +112,7 @@ func checkRoleARN(s string) error {
 // importResult is what import reports.
 type importResult struct {
 	From   string       `json:"from"`
-	DryRun bool         `json:"dry_run"`
+	DryRun bool         `json:"dryRun"`
 	Files  []importFile `json:"files"`
 	// Problems are what stops the import (--dry-run or not).
 	Problems []string `json:"problems,omitempty"`
@@ -120,11 +120,11 @@ type importResult struct {
 	Imported         int64    `json:"imported"`
 	Skipped          int64    `json:"skipped"`
 	Failed           int64    `json:"failed"`
-	DisabledAgain    int      `json:"disabled_again"`
-	MembershipsAdded int      `json:"memberships_added"`
-	GroupsCreated    []string `json:"groups_created,omitempty"`
+	DisabledAgain    int      `json:"disabledAgain"`
+	MembershipsAdded int      `json:"membershipsAdded"`
+	GroupsCreated    []string `json:"groupsCreated,omitempty"`
 	// LeftToDo says what the operator still has to do, one sentence each.
-	LeftToDo []string     `json:"left_to_do"`
+	LeftToDo []string     `json:"leftToDo"`
 	Warnings []string     `json:"warnings,omitempty"`
 	Error    *errorResult `json:"error,omitempty"`
 }
@@ -133,21 +133,21 @@ type importResult struct {
 type importFile struct {
 	CSV       string `json:"csv"`
 	Users     int    `json:"users"`
-	JobID     string `json:"job_id,omitempty"`
-	JobStatus string `json:"job_status,omitempty"`
+	JobID     string `json:"jobId,omitempty"`
+	JobStatus string `json:"jobStatus,omitempty"`
 	Imported  int64  `json:"imported"`
 	Skipped   int64  `json:"skipped"`
 	Failed    int64  `json:"failed"`
 	// LogGroup and LogStream are where Cognito wrote the job's per-line
 	// results.
-	LogGroup          string `json:"log_group,omitempty"`
-	LogStream         string `json:"log_stream,omitempty"`
-	CompletionMessage string `json:"completion_message,omitempty"`
-	DisabledAgain     int    `json:"disabled_again"`
-	MembershipsAdded  int    `json:"memberships_added"`
-	MembershipsLeft   int    `json:"memberships_left"`
+	LogGroup          string `json:"logGroup,omitempty"`
+	LogStream         string `json:"logStream,omitempty"`
+	CompletionMessage string `json:"completionMessage,omitempty"`
+	DisabledAgain     int    `json:"disabledAgain"`
+	MembershipsAdded  int    `json:"membershipsAdded"`
+	MembershipsLeft   int    `json:"membershipsLeft"`
 	// NotSamePerson counts lines whose username someone else holds now.
-	NotSamePerson int  `json:"not_same_person"`
+	NotSamePerson int  `json:"notSamePerson"`
 	Done          bool `json:"done"`
 }
 

@@ -28,13 +28,13 @@ const (
 
 // SubMapping is one line of map's output.
 type SubMapping struct {
-	OldSub   string `json:"old_sub"`
-	NewSub   string `json:"new_sub"`
+	OldSub   string `json:"oldSub"`
+	NewSub   string `json:"newSub"`
 	Username string `json:"username"`
 	Moved    string `json:"moved"`
 	// OldPool, in a merge, is the old pool that holds OldSub ("1", "2"...);
 	// "" when none does any more.
-	OldPool string `json:"old_pool,omitempty"`
+	OldPool string `json:"oldPool,omitempty"`
 }
 
 type mapOptions struct {
@@ -99,11 +99,11 @@ type mapResult struct {
 	// WithoutLegacySub the users without the attribute.
 	Listed           int            `json:"listed"`
 	Written          int            `json:"written"`
-	ByMove           map[string]int `json:"by_move"`
-	WithoutLegacySub int            `json:"without_legacy_sub"`
+	ByMove           map[string]int `json:"byMove"`
+	WithoutLegacySub int            `json:"withoutLegacySub"`
 	// OldPoolUnknown counts, in a merge, the lines whose old sub no old
 	// pool holds any more (deleted since it moved).
-	OldPoolUnknown int          `json:"old_pool_unknown,omitempty"`
+	OldPoolUnknown int          `json:"oldPoolUnknown,omitempty"`
 	Warnings       []string     `json:"warnings,omitempty"`
 	Error          *errorResult `json:"error,omitempty"`
 }

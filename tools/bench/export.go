@@ -203,7 +203,7 @@ func exportOnce(ctx context.Context, bin, out string, n int) (ExportRun, error) 
 		return ExportRun{}, fmt.Errorf("%w\n%s%s", err, stdout.Bytes(), stderr.Bytes())
 	}
 	var summary struct {
-		OldPoolUsers int `json:"old_pool_users"`
+		OldPoolUsers int `json:"oldPoolUsers"`
 		Exported     int `json:"exported"`
 	}
 	if err := json.Unmarshal(stdout.Bytes(), &summary); err != nil {
