@@ -115,6 +115,32 @@ func (r *companionRecord) fail(kind migrate.FaultKind, err error) {
 	r.outcome, r.errKind, r.err = migrate.OutcomeError, kind, err
 }
 
+// invoke runs handle inside what every companion trigger shares: the event's
+// header and request decoded into req (bad input gets the invalid-event
+// message), a panic answered with the fixed unavailable message, and one log
+// line (message msg) and metric record whatever happens.
+func (l companionLog) invoke(ctx context.Context, msg string, payload []byte, req any,
+	handle func(rec *companionRecord, h header, raw rawEvent) ([]byte, error)) (out []byte, err error) {
+	start := time.Now()
+	rec := companionRecord{}
+	defer func() {
+		if v := recover(); v != nil {
+			// The raw event may be unknown here: the fixed message.
+			out, err = nil, failure(ErrorTypeUnavailable, UnavailableMessage)
+			rec.fail(migrate.FaultPanic, migrate.Recovered(v))
+		}
+		l.write(ctx, msg, rec, time.Since(start))
+	}()
+	var h header
+	raw, err := decodeCompanion(payload, &h, req)
+	if err != nil {
+		rec.fail(migrate.FaultInvalidEvent, err)
+		return nil, failure(ErrorTypeInvalid, InvalidMessage)
+	}
+	rec.h = &h
+	return handle(&rec, h, raw)
+}
+
 // companionLog writes the invocation's log line (message msg) and metric.
 type companionLog struct {
 	log     *slog.Logger

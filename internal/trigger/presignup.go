@@ -48,27 +48,15 @@ type signUpRequest struct {
 }
 
 // Invoke handles one pre sign-up event.
-func (p *PreSignUp) Invoke(ctx context.Context, payload []byte) (out []byte, err error) {
-	start := time.Now()
-	rec := companionRecord{}
-	defer func() {
-		if v := recover(); v != nil {
-			// The raw event may be unknown here: the fixed message, as in
-			// the other handlers.
-			out, err = nil, failure(ErrorTypeUnavailable, UnavailableMessage)
-			rec.fail(migrate.FaultPanic, migrate.Recovered(v))
-		}
-		p.log.write(ctx, "pre sign-up", rec, time.Since(start))
-	}()
-
-	var h header
+func (p *PreSignUp) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	var req signUpRequest
-	raw, err := decodeCompanion(payload, &h, &req)
-	if err != nil {
-		rec.fail(migrate.FaultInvalidEvent, err)
-		return nil, failure(ErrorTypeInvalid, InvalidMessage)
-	}
-	rec.h = &h
+	return p.log.invoke(ctx, "pre sign-up", payload, &req, func(rec *companionRecord, h header, raw rawEvent) ([]byte, error) {
+		return p.handle(ctx, rec, h, &req, raw)
+	})
+}
+
+// handle decides one decoded event; Invoke logs rec.
+func (p *PreSignUp) handle(ctx context.Context, rec *companionRecord, h header, req *signUpRequest, raw rawEvent) ([]byte, error) {
 	if h.TriggerSource != migrate.SourceSignUp {
 		rec.outcome, rec.reason = migrate.OutcomeAllowed, migrate.NotGuarded
 		return raw.withResponse(nil)

@@ -68,25 +68,15 @@ type tokenResponseV2 struct {
 }
 
 // Invoke handles one pre token generation event.
-func (p *PreToken) Invoke(ctx context.Context, payload []byte) (out []byte, err error) {
-	start := time.Now()
-	rec := companionRecord{}
-	defer func() {
-		if v := recover(); v != nil {
-			out, err = nil, failure(ErrorTypeUnavailable, UnavailableMessage)
-			rec.fail(migrate.FaultPanic, migrate.Recovered(v))
-		}
-		p.log.write(ctx, "pre token generation", rec, time.Since(start))
-	}()
-
-	var h header
+func (p *PreToken) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	var req tokenRequest
-	raw, err := decodeCompanion(payload, &h, &req)
-	if err != nil {
-		rec.fail(migrate.FaultInvalidEvent, err)
-		return nil, failure(ErrorTypeInvalid, InvalidMessage)
-	}
-	rec.h = &h
+	return p.log.invoke(ctx, "pre token generation", payload, &req, func(rec *companionRecord, h header, raw rawEvent) ([]byte, error) {
+		return p.handle(ctx, rec, h, &req, raw)
+	})
+}
+
+// handle decides one decoded event; Invoke logs rec.
+func (p *PreToken) handle(ctx context.Context, rec *companionRecord, h header, req *tokenRequest, raw rawEvent) ([]byte, error) {
 	rec.attrs = append(rec.attrs, slog.String("version", h.Version))
 
 	attr := p.groups.Attribute()
@@ -107,7 +97,7 @@ func (p *PreToken) Invoke(ctx context.Context, payload []byte) (out []byte, err 
 		if err := p.groups.Discard(ctx, h.UserPoolID, h.UserName); err != nil {
 			rec.err = fmt.Errorf("%w; %w", rec.err, err)
 		}
-		return p.encode(raw, h, groups, attr, &rec)
+		return p.encode(raw, h, groups, attr, rec)
 	}
 	if err := p.groups.Vouch(ctx, h.UserPoolID, h.UserName); err != nil {
 		var refused *migrate.CarrierRefusedError
@@ -123,7 +113,7 @@ func (p *PreToken) Invoke(ctx context.Context, payload []byte) (out []byte, err 
 		if err := p.groups.Discard(ctx, h.UserPoolID, h.UserName); err != nil {
 			rec.fail(migrate.KindOf(err), err)
 		}
-		return p.encode(raw, h, groups, attr, &rec)
+		return p.encode(raw, h, groups, attr, rec)
 	}
 	applied, err := p.groups.Apply(ctx, h.UserPoolID, h.UserName, list)
 	if err != nil {
@@ -152,7 +142,7 @@ func (p *PreToken) Invoke(ctx context.Context, payload []byte) (out []byte, err 
 			groups.GroupsToOverride = append(groups.GroupsToOverride, g)
 		}
 	}
-	return p.encode(raw, h, groups, attr, &rec)
+	return p.encode(raw, h, groups, attr, rec)
 }
 
 // encode answers with groups as the tokens' groups and attr suppressed, in
